@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -148,15 +149,25 @@ int install_links(int argc, char** argv) {
     std::fprintf(stderr, "netshoot: --install: %s: not a directory\n", dir.c_str());
     return kExitFailure;
   }
+  // Links made next to the binary point to its bare name, so the directory can be
+  // copied elsewhere (an image build stage) and the links still resolve.
+  std::string target = exe;
+  {
+    char real_dir[4096];
+    if (::realpath(dir.c_str(), real_dir) != nullptr) {
+      size_t slash = exe.rfind('/');
+      if (slash != std::string::npos && exe.substr(0, slash) == real_dir) target = exe.substr(slash + 1);
+    }
+  }
   int made = 0, kept = 0, failed = 0;
   auto link_one = [&](std::string_view name) {
     std::string path = dir + "/" + std::string(name);
-    if (path == exe) return;  // never replace ourselves
+    if (path == exe || name == "netshoot") return;  // never replace ourselves
     char cur[4096];
     ssize_t n = ::readlink(path.c_str(), cur, sizeof cur - 1);
     if (n > 0) {
       cur[n] = '\0';
-      if (exe == cur) { ++kept; return; }
+      if (target == cur || exe == cur) { ++kept; return; }
     }
     struct stat lst {};
     if (::lstat(path.c_str(), &lst) == 0) {
@@ -171,7 +182,7 @@ int install_links(int argc, char** argv) {
         return;
       }
     }
-    if (::symlink(exe.c_str(), path.c_str()) != 0) {
+    if (::symlink(target.c_str(), path.c_str()) != 0) {
       std::fprintf(stderr, "netshoot: --install: symlink %s: %s\n", path.c_str(), std::strerror(errno));
       ++failed;
       return;

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds docker/Dockerfile with podman (offline: the Debian base is made locally with
+# debootstrap) and smoke-tests the image: static binary, symlinks, shell, size.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source tests/image/podman-env.sh
+
+podman_setup
+ensure_debian_base
+
+tag=localhost/netshoot:test
+podman build --network host -f docker/Dockerfile -t "$tag" . >/tmp/netshoot-image-build.log 2>&1 || {
+  tail -40 /tmp/netshoot-image-build.log; echo "image build failed" >&2; exit 1; }
+
+fail() { echo "image smoke: $*" >&2; exit 1; }
+out=$(podman run --rm --network none "$tag" netshoot --version) || fail "netshoot --version did not run"
+[[ $out == netshoot\ * ]] || fail "unexpected --version output: $out"
+podman run --rm --network none "$tag" sh -c 'netshoot --list >/dev/null && command -v nsenter' \
+  | grep -q /usr/local/bin/nsenter || fail "symlinks are not on PATH"
+podman run --rm --network none "$tag" sh -c 'netshoot pign' 2>&1 | grep -q 'did you mean' \
+  || fail "unknown applet message"
+podman run --rm --network none --user 65532 "$tag" netshoot netns list >/dev/null \
+  || fail "netns list as a numeric non-root user"
+bytes=$(podman image inspect "$tag" --format '{{.Size}}')
+echo "image: $tag $bytes bytes ($((bytes / 1024 / 1024)) MiB)"
+(( bytes <= 15 * 1024 * 1024 )) || fail "image is larger than 15 MiB"
+echo "image smoke: ok"
