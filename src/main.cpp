@@ -253,7 +253,32 @@ int run_applet(const AppletInfo& info, std::string_view invoked, int argc, char*
   return info.run(ctx, static_cast<int>(args.size()) - 1, args.data());
 }
 
+bool is_global_option(std::string_view a) {
+  return a == "--json" || a == "--verbose" || a == "--quiet" || a == "--netns" || a.rfind("--netns=", 0) == 0;
+}
+
 int multicall_main(int argc, char** argv) {
+  // Global options may also come before the applet name: `netshoot --netns web ping x`.
+  // Move them behind the applet name, where every applet's driver looks for them.
+  std::vector<char*> reordered;
+  if (argc >= 2 && is_global_option(argv[1])) {
+    std::vector<char*> globals;
+    int i = 1;
+    while (i < argc && is_global_option(argv[i])) {
+      globals.push_back(argv[i]);
+      if (std::string_view(argv[i]) == "--netns" && i + 1 < argc) globals.push_back(argv[++i]);
+      ++i;
+    }
+    if (i < argc) {
+      reordered.push_back(argv[0]);
+      reordered.push_back(argv[i]);
+      reordered.insert(reordered.end(), globals.begin(), globals.end());
+      reordered.insert(reordered.end(), argv + i + 1, argv + argc);
+      argc = static_cast<int>(reordered.size());
+      reordered.push_back(nullptr);
+      argv = reordered.data();
+    }
+  }
   if (argc < 2) {
     print_list();
     return kExitOk;
