@@ -1,0 +1,331 @@
+// Netlink access for the core: an owning libmnl socket with dump/request helpers,
+// and typed views of rtnetlink (links, addresses, routes, `ip route get`,
+// neighbours, policy rules) and sock_diag (inet and unix sockets, for ss/netstat).
+//
+// Every function opens its own socket in the calling thread's current network
+// namespace (enter a namespace first with netns.h). Nothing here needs privileges.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "netshoot/result.h"
+
+struct mnl_socket;
+struct nlmsghdr;
+
+namespace netshoot::core {
+
+// ---- small value types -------------------------------------------------------------
+
+// An IPv4 or IPv6 address as the kernel sends it (network byte order).
+// family == AF_UNSPEC means "absent". Kept local to netlink.h on purpose.
+struct NlAddr {
+  int family = AF_UNSPEC;
+  std::array<uint8_t, 16> bytes{};
+
+  bool empty() const { return family == AF_UNSPEC; }
+  size_t size() const;                       // 4, 16 or 0
+  std::string to_string() const;             // inet_ntop form, "" when empty
+  // From raw bytes: 4 bytes -> AF_INET, 16 -> AF_INET6, anything else -> empty.
+  static NlAddr from_bytes(const void* data, size_t len);
+  // inet_pton of "192.0.2.1" / "2001:db8::1"; nullopt when neither parses.
+  static std::optional<NlAddr> parse(std::string_view text);
+  bool operator==(const NlAddr&) const = default;
+};
+
+// "aa:bb:cc:dd:ee:ff" (any length, "" when empty).
+std::string format_lladdr(const std::vector<uint8_t>& addr);
+
+// ---- the socket ----------------------------------------------------------------------
+
+// Unique owner of a bound libmnl socket. The helpers send one request and run
+// mnl_cb_run until the kernel says it is complete; errors carry the kernel's errno
+// and context "netlink RTM_GETROUTE" (plus the extended-ack message as hint).
+class MnlSocket {
+ public:
+  // Called for every data message of the reply; return MNL_CB_OK to continue,
+  // MNL_CB_STOP to end early, MNL_CB_ERROR (with errno set) to fail.
+  using Callback = std::function<int(const nlmsghdr*)>;
+
+  // bus: NETLINK_ROUTE, NETLINK_SOCK_DIAG, NETLINK_NETFILTER, ...
+  static Result<MnlSocket> open(int bus);
+
+  MnlSocket(MnlSocket&&) noexcept = default;
+  MnlSocket& operator=(MnlSocket&&) noexcept = default;
+  ~MnlSocket() = default;
+
+  mnl_socket* get() const { return sock_.get(); }
+  int fd() const;
+  uint32_t portid() const;
+  uint32_t next_seq() { return ++seq_; }
+
+  // NLM_F_DUMP request: sets flags REQUEST|DUMP, seq and pid, sends, and feeds
+  // every reply message to cb until NLMSG_DONE. EINTR: the dump was interrupted
+  // (NLM_F_DUMP_INTR) and should be retried; the socket is then unusable.
+  Status dump(nlmsghdr* req, const Callback& cb, std::string_view what);
+  // Single request with NLM_F_ACK: feeds reply messages to cb (may be empty)
+  // until the acknowledgement; a negative ack becomes the returned error.
+  Status request(nlmsghdr* req, const Callback& cb, std::string_view what);
+
+ private:
+  struct Closer {
+    void operator()(mnl_socket* s) const;
+  };
+  explicit MnlSocket(mnl_socket* s);
+  Status run(nlmsghdr* req, const Callback& cb, std::string_view what);
+
+  std::unique_ptr<mnl_socket, Closer> sock_;
+  uint32_t seq_ = 0;
+  bool dirty_ = false;  // an exchange ended early: unread replies may be queued
+  std::vector<char> buf_;
+};
+
+// ---- links ---------------------------------------------------------------------------
+
+struct LinkStats {
+  uint64_t rx_packets = 0, tx_packets = 0;
+  uint64_t rx_bytes = 0, tx_bytes = 0;
+  uint64_t rx_errors = 0, tx_errors = 0;
+  uint64_t rx_dropped = 0, tx_dropped = 0;
+  uint64_t multicast = 0, collisions = 0;
+};
+
+struct Link {
+  int index = 0;
+  std::string name;
+  uint32_t flags = 0;            // IFF_* (UP, BROADCAST, LOOPBACK, ..., LOWER_UP)
+  uint16_t type = 0;             // ARPHRD_*
+  uint8_t operstate = 0;         // IF_OPER_*
+  uint32_t mtu = 0;
+  uint32_t txqlen = 0;
+  std::vector<uint8_t> address;  // IFLA_ADDRESS (MAC for Ethernet)
+  std::vector<uint8_t> broadcast;
+  std::string qdisc;
+  std::string alias;
+  int master = 0;                // IFLA_MASTER ifindex, 0 = none
+  int link = 0;                  // IFLA_LINK: peer/parent ifindex (veth peer, vlan parent)
+  std::optional<int> link_netnsid;  // IFLA_LINK_NETNSID: `link` lives in that netns
+  std::string kind;              // IFLA_INFO_KIND: veth, bridge, vxlan, ... ("" = none)
+  std::string slave_kind;        // IFLA_INFO_SLAVE_KIND: bridge port, bond slave, ...
+  std::optional<LinkStats> stats;
+
+  bool up() const;
+  bool lower_up() const;
+  bool loopback() const;
+  bool running() const;
+  std::string operstate_name() const;  // UNKNOWN, NOTPRESENT, DOWN, LOWERLAYERDOWN, TESTING, DORMANT, UP
+};
+
+// IFF_* names in `ip link` order: {"LOOPBACK","UP","LOWER_UP"}.
+std::vector<std::string> link_flag_names(uint32_t flags);
+
+Result<std::vector<Link>> dump_links();
+// Error "unknown interface 'eth9'" (code ENODEV) when there is no such link.
+Result<Link> link_by_name(std::string_view name);
+Result<Link> link_by_index(int ifindex);
+Result<int> ifindex_by_name(std::string_view name);
+
+// ---- addresses -----------------------------------------------------------------------
+
+struct Address {
+  int ifindex = 0;
+  int family = AF_UNSPEC;
+  uint8_t prefixlen = 0;
+  uint8_t scope = 0;       // RT_SCOPE_*
+  uint32_t flags = 0;      // IFA_F_* (IFA_FLAGS when present, else ifa_flags)
+  NlAddr address;          // IFA_ADDRESS (peer address on point-to-point links)
+  NlAddr local;            // IFA_LOCAL (IPv4: the interface's own address)
+  NlAddr broadcast;        // IFA_BROADCAST
+  std::string label;       // IFA_LABEL (IPv4 only)
+  uint32_t valid_lft = 0xffffffffu;      // seconds, 0xffffffff = forever
+  uint32_t preferred_lft = 0xffffffffu;
+
+  // The host's own address: `local` when present, else `address`.
+  const NlAddr& own() const { return local.empty() ? address : local; }
+};
+
+std::string scope_name(uint8_t scope);   // global, site, link, host, nowhere, or the number
+
+// family: AF_UNSPEC (both), AF_INET or AF_INET6; ifindex 0 = all links.
+Result<std::vector<Address>> dump_addresses(int family = AF_UNSPEC, int ifindex = 0);
+
+// ---- routes --------------------------------------------------------------------------
+
+struct Nexthop {
+  int ifindex = 0;
+  NlAddr gateway;
+  int weight = 1;          // rtnh_hops + 1
+  uint8_t flags = 0;       // RTNH_F_*
+};
+
+struct Route {
+  int family = AF_UNSPEC;
+  uint32_t table = 0;      // RTA_TABLE (254 main, 255 local, ...)
+  uint8_t dst_len = 0;
+  uint8_t src_len = 0;
+  uint8_t tos = 0;
+  uint8_t protocol = 0;    // RTPROT_*
+  uint8_t scope = 0;       // RT_SCOPE_*
+  uint8_t type = 0;        // RTN_*
+  uint32_t flags = 0;      // RTM_F_* / RTNH_F_*
+  NlAddr dst;              // empty with dst_len 0: default route
+  NlAddr src;              // RTA_SRC (source selector)
+  NlAddr gateway;          // RTA_GATEWAY (or RTA_VIA for IPv4-via-IPv6)
+  NlAddr prefsrc;          // RTA_PREFSRC
+  int oif = 0;
+  int iif = 0;
+  uint32_t priority = 0;   // RTA_PRIORITY (the metric)
+  uint32_t mark = 0;       // RTA_MARK (route get)
+  uint32_t mtu = 0;        // RTAX_MTU from RTA_METRICS, 0 = unset
+  uint32_t uid = 0;        // RTA_UID (route get)
+  std::vector<Nexthop> nexthops;  // RTA_MULTIPATH
+
+  // "default", "10.0.0.0/8", "192.0.2.1" (host routes without /32).
+  std::string destination() const;
+};
+
+std::string route_type_name(uint8_t type);        // unicast, local, broadcast, unreachable, ...
+std::string route_protocol_name(uint8_t proto);   // kernel, boot, static, dhcp, ...
+std::string route_table_name(uint32_t table);     // main, local, default, or the number
+
+// Every route of every table (not only main). family AF_UNSPEC = IPv4 and IPv6.
+Result<std::vector<Route>> dump_routes(int family = AF_UNSPEC);
+
+struct RouteQuery {
+  NlAddr dst;              // required
+  NlAddr src;              // optional source address
+  int iif = 0;             // input interface: simulate a forwarded packet (needs src)
+  int oif = 0;             // force output interface
+  uint32_t mark = 0;       // fwmark for policy routing
+  bool fib_match = false;  // return the matching FIB entry instead of the resolved route
+};
+
+// Like `ip route get`: oif, prefsrc, gateway, table, type of the route the kernel
+// would use. Unroutable destinations give the kernel's errno (ENETUNREACH,
+// EHOSTUNREACH, EACCES for prohibit, EINVAL...), context "netlink RTM_GETROUTE".
+Result<Route> route_get(const RouteQuery& query);
+Result<Route> route_get(const NlAddr& dst);
+
+// ---- neighbours ----------------------------------------------------------------------
+
+struct Neighbour {
+  int ifindex = 0;
+  int family = AF_UNSPEC;
+  NlAddr address;                // NDA_DST
+  std::vector<uint8_t> lladdr;   // NDA_LLADDR (empty when unresolved)
+  uint16_t state = 0;            // NUD_* bits
+  uint8_t flags = 0;             // NTF_* (NTF_ROUTER, NTF_PROXY, ...)
+  uint8_t type = 0;              // RTN_*
+
+  bool router() const;
+  std::string state_name() const { return neigh_state_name(state); }
+  // REACHABLE, STALE, INCOMPLETE, FAILED, PERMANENT, NOARP, DELAY, PROBE, NONE
+  // (several bits are joined with ',').
+  static std::string neigh_state_name(uint16_t state);
+};
+
+// IPv4 (ARP) and IPv6 (NDP) neighbour tables.
+Result<std::vector<Neighbour>> dump_neighbours(int family = AF_UNSPEC);
+
+// ---- policy routing rules ------------------------------------------------------------
+
+struct Rule {
+  int family = AF_UNSPEC;
+  uint32_t priority = 0;       // FRA_PRIORITY
+  uint32_t table = 0;          // FRA_TABLE (or the 8-bit header field)
+  uint8_t action = 0;          // FR_ACT_* (1 = to table, 2 goto, 3 nop, 6 blackhole, ...)
+  uint32_t flags = 0;          // FIB_RULE_* (FIB_RULE_INVERT = "not")
+  uint8_t src_len = 0, dst_len = 0, tos = 0;
+  NlAddr src, dst;             // FRA_SRC / FRA_DST selectors
+  std::string iifname, oifname;
+  std::optional<uint32_t> fwmark;
+  std::optional<uint32_t> fwmask;
+  std::optional<uint32_t> goto_target;        // FRA_GOTO
+  std::optional<uint32_t> suppress_prefixlen; // FRA_SUPPRESS_PREFIXLEN
+  std::optional<uint8_t> ip_proto;            // FRA_IP_PROTO
+  std::optional<std::pair<uint16_t, uint16_t>> sport, dport;  // FRA_[SD]PORT_RANGE
+  std::optional<std::pair<uint32_t, uint32_t>> uid_range;     // FRA_UID_RANGE
+  uint8_t protocol = 0;        // FRA_PROTOCOL (who installed it)
+
+  std::string action_name() const;  // "lookup", "goto", "nop", "blackhole", "unreachable", "prohibit"
+};
+
+Result<std::vector<Rule>> dump_rules(int family = AF_UNSPEC);
+
+// ---- sockets (sock_diag) -------------------------------------------------------------
+
+// TCP states (linux/tcp_states.h); UDP uses ESTABLISHED (connected) and CLOSE.
+enum class TcpState : uint8_t {
+  established = 1, syn_sent, syn_recv, fin_wait1, fin_wait2, time_wait, close,
+  close_wait, last_ack, listen, closing, new_syn_recv,
+};
+constexpr uint32_t kAllSocketStates = 0xffffffffu;
+constexpr uint32_t state_bit(TcpState s) { return 1u << static_cast<uint8_t>(s); }
+
+// ss spelling: ESTAB, SYN-SENT, SYN-RECV, FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT,
+// UNCONN (close), CLOSE-WAIT, LAST-ACK, LISTEN, CLOSING, NEW-SYN-RECV.
+std::string socket_state_name(uint8_t state);
+
+// The parts of struct tcp_info (INET_DIAG_INFO) that ss -i shows.
+struct TcpInfo {
+  uint8_t ca_state = 0;       // TCP_CA_Open, Disorder, CWR, Recovery, Loss
+  uint8_t retransmits = 0;
+  uint32_t rto_us = 0;
+  uint32_t rtt_us = 0, rttvar_us = 0;
+  uint32_t snd_mss = 0, rcv_mss = 0;
+  uint32_t snd_cwnd = 0, snd_ssthresh = 0;
+  uint32_t unacked = 0, lost = 0, total_retrans = 0;
+  uint64_t bytes_acked = 0, bytes_received = 0;
+  uint64_t delivery_rate = 0;  // bytes per second
+};
+
+struct InetSocket {
+  int family = AF_UNSPEC;   // AF_INET or AF_INET6
+  int protocol = 0;         // IPPROTO_TCP, IPPROTO_UDP, IPPROTO_RAW
+  uint8_t state = 0;        // TcpState value
+  NlAddr local, remote;
+  uint16_t local_port = 0, remote_port = 0;  // host byte order
+  int ifindex = 0;          // bound device (SO_BINDTODEVICE), 0 = any
+  uint32_t rqueue = 0;      // recv queue (listeners: current accept backlog)
+  uint32_t wqueue = 0;      // send queue (listeners: max backlog)
+  uint32_t uid = 0;
+  uint32_t inode = 0;
+  uint64_t cookie = 0;
+  uint8_t timer = 0;        // idiag_timer: 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 probe
+  uint32_t expires_ms = 0;
+  uint8_t retrans = 0;
+  std::optional<uint8_t> shutdown;  // INET_DIAG_SHUTDOWN bits (1 rd, 2 wr)
+  std::optional<uint32_t> mark;     // INET_DIAG_MARK (visible with CAP_NET_ADMIN)
+  std::string congestion;           // INET_DIAG_CONG, TCP only
+  std::optional<TcpInfo> tcp_info;  // INET_DIAG_INFO, TCP only (not for TIME-WAIT/SYN-RECV)
+};
+
+// family AF_INET or AF_INET6 (AF_INET6 includes dual-stack sockets' v4-mapped
+// peers); protocol IPPROTO_TCP, IPPROTO_UDP or IPPROTO_RAW; states is a mask of
+// state_bit(...). raw needs the raw_diag module (ENOENT otherwise).
+Result<std::vector<InetSocket>> dump_inet_sockets(int family, int protocol,
+                                                  uint32_t states = kAllSocketStates);
+
+struct UnixSocket {
+  uint8_t type = 0;         // SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET
+  uint8_t state = 0;        // TcpState value (LISTEN, ESTABLISHED, CLOSE)
+  uint32_t inode = 0;
+  std::string path;         // "" unbound; abstract names start with '@'
+  uint32_t peer_inode = 0;  // 0 = not connected
+  uint32_t rqueue = 0, wqueue = 0;
+  std::optional<uint32_t> uid;  // UNIX_DIAG_UID (kernel >= 5.3)
+};
+
+// Needs the unix_diag module (ENOENT otherwise).
+Result<std::vector<UnixSocket>> dump_unix_sockets(uint32_t states = kAllSocketStates);
+
+}  // namespace netshoot::core
