@@ -109,15 +109,19 @@ void print_list() {
               "  netshoot APPLET --help                  usage and examples\n");
 }
 
-std::string self_exe() {
+// The running binary: /proc/self/exe, or argv[0] when /proc is not mounted (a bare chroot).
+std::string self_exe(const char* argv0) {
   char buf[4096];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return {};
-  buf[n] = '\0';
-  return buf;
+  if (n > 0) {
+    buf[n] = '\0';
+    return buf;
+  }
+  if (argv0 && std::strchr(argv0, '/') && ::realpath(argv0, buf) != nullptr) return buf;
+  return {};
 }
 
-int install_links(int argc, char** argv) {
+int install_links(const char* argv0, int argc, char** argv) {
   bool force = false;
   std::string dir;
   for (int i = 0; i < argc; ++i) {
@@ -139,9 +143,9 @@ int install_links(int argc, char** argv) {
     std::fprintf(stderr, "netshoot: usage: netshoot --install [-s] [--force] DIR\n");
     return kExitUsage;
   }
-  std::string exe = self_exe();
+  std::string exe = self_exe(argv0);
   if (exe.empty()) {
-    std::fprintf(stderr, "netshoot: --install: cannot read /proc/self/exe: %s\n", std::strerror(errno));
+    std::fprintf(stderr, "netshoot: --install: cannot find the binary (/proc/self/exe: %s)\n", std::strerror(errno));
     return kExitFailure;
   }
   struct stat st {};
@@ -303,7 +307,7 @@ int multicall_main(int argc, char** argv) {
     std::printf("netshoot %s\n", NETSHOOT_VERSION);
     return kExitOk;
   }
-  if (cmd == "--install") return install_links(argc - 2, argv + 2);
+  if (cmd == "--install") return install_links(argv[0], argc - 2, argv + 2);
   if (const AppletInfo* a = find_applet(cmd)) return run_applet(*a, cmd, argc - 1, argv + 1);
   if (!cmd.empty() && cmd[0] == '-') {
     std::fprintf(stderr, "netshoot: unknown option '%s' (see netshoot --help)\n", argv[1]);
