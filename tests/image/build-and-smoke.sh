@@ -15,8 +15,8 @@ podman build --network host -f docker/Dockerfile -t "$tag" . >/tmp/netshoot-imag
 fail() { echo "image smoke: $*" >&2; exit 1; }
 out=$(podman run --rm --network none "$tag" netshoot --version) || fail "netshoot --version did not run"
 [[ $out == netshoot\ * ]] || fail "unexpected --version output: $out"
-podman run --rm --network none "$tag" sh -c 'netshoot --list >/dev/null && command -v nsenter' \
-  | grep -q /usr/local/bin/nsenter || fail "symlinks are not on PATH"
+podman run --rm --network none "$tag" sh -c 'netshoot --list >/dev/null && command -v nsenter && command -v ls' \
+  | tr "\n" " " | grep -q "^/usr/local/bin/nsenter /bin/ls" || fail "symlinks are not first on PATH"
 podman run --rm --network none "$tag" sh -c 'netshoot pign' 2>&1 | grep -q 'did you mean' \
   || fail "unknown applet message"
 podman run --rm --network none --user 65532 "$tag" netshoot netns list >/dev/null \
