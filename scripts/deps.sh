@@ -9,7 +9,7 @@ BUILD_PKGS=(build-essential cmake ninja-build pkg-config file
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev catch2)
 TEST_PKGS=(clang-14 libclang-rt-14-dev iproute2 nftables procps psmisc util-linux
   tcpdump tshark iperf3 iperf dnsmasq-base unbound bind9-dnsutils iputils-ping
-  traceroute fping nmap busybox-static podman runc debootstrap hyperfine jq python3)
+  traceroute mtr-tiny fping nmap busybox-static podman runc debootstrap hyperfine jq python3)
 
 want=("${BUILD_PKGS[@]}")
 [[ ${1:-build} == test ]] && want+=("${TEST_PKGS[@]}")

@@ -18,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include "netshoot/addr.h"
 #include "netshoot/result.h"
 
 namespace netshoot::core::dns {
@@ -59,20 +60,7 @@ std::string opcode_to_string(uint8_t op);  // "QUERY", "NOTIFY", "OPCODE3"
 std::string edns_option_name(uint16_t code);  // "NSID", "COOKIE", "OPT65001"
 
 // ---- addresses -------------------------------------------------------------------
-// A small IPv4/IPv6 address value (this module's own; no dependency on addr.h).
-struct IpAddr {
-  int family = AF_UNSPEC;           // AF_INET or AF_INET6
-  std::array<uint8_t, 16> bytes{};  // 4 used for AF_INET
-  uint32_t scope_id = 0;            // IPv6 link-local "%eth0"
-
-  // "192.0.2.1", "2001:db8::1", "fe80::1%eth0" / "%2"; nullopt if not numeric.
-  static std::optional<IpAddr> parse(std::string_view text);
-  static IpAddr v4(const uint8_t b[4]);
-  static IpAddr v6(const uint8_t b[16]);
-  std::string to_string() const;  // no scope suffix
-  size_t size() const { return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0; }
-  bool operator==(const IpAddr& o) const;
-};
+// Addresses are core::IpAddr (netshoot/addr.h).
 
 // "1.2.0.192.in-addr.arpa." / nibble form under "ip6.arpa.".
 std::string reverse_name(const IpAddr& addr);

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "netshoot/addr.h"
 #include "netshoot/result.h"
 
 struct mnl_socket;
@@ -26,21 +27,8 @@ namespace netshoot::core {
 
 // ---- small value types -------------------------------------------------------------
 
-// An IPv4 or IPv6 address as the kernel sends it (network byte order).
-// family == AF_UNSPEC means "absent". Kept local to netlink.h on purpose.
-struct NlAddr {
-  int family = AF_UNSPEC;
-  std::array<uint8_t, 16> bytes{};
-
-  bool empty() const { return family == AF_UNSPEC; }
-  size_t size() const;                       // 4, 16 or 0
-  std::string to_string() const;             // inet_ntop form, "" when empty
-  // From raw bytes: 4 bytes -> AF_INET, 16 -> AF_INET6, anything else -> empty.
-  static NlAddr from_bytes(const void* data, size_t len);
-  // inet_pton of "192.0.2.1" / "2001:db8::1"; nullopt when neither parses.
-  static std::optional<NlAddr> parse(std::string_view text);
-  bool operator==(const NlAddr&) const = default;
-};
+// Addresses are core::IpAddr (netshoot/addr.h), as the kernel sends them (no scope).
+// An attribute the kernel may omit is a std::optional<IpAddr> (nullopt = absent).
 
 // "aa:bb:cc:dd:ee:ff" (any length, "" when empty).
 std::string format_lladdr(const std::vector<uint8_t>& addr);
@@ -142,15 +130,15 @@ struct Address {
   uint8_t prefixlen = 0;
   uint8_t scope = 0;       // RT_SCOPE_*
   uint32_t flags = 0;      // IFA_F_* (IFA_FLAGS when present, else ifa_flags)
-  NlAddr address;          // IFA_ADDRESS (peer address on point-to-point links)
-  NlAddr local;            // IFA_LOCAL (IPv4: the interface's own address)
-  NlAddr broadcast;        // IFA_BROADCAST
+  IpAddr address;          // IFA_ADDRESS (peer address on point-to-point links)
+  std::optional<IpAddr> local;      // IFA_LOCAL (IPv4: the interface's own address)
+  std::optional<IpAddr> broadcast;  // IFA_BROADCAST
   std::string label;       // IFA_LABEL (IPv4 only)
   uint32_t valid_lft = 0xffffffffu;      // seconds, 0xffffffff = forever
   uint32_t preferred_lft = 0xffffffffu;
 
   // The host's own address: `local` when present, else `address`.
-  const NlAddr& own() const { return local.empty() ? address : local; }
+  const IpAddr& own() const { return local ? *local : address; }
 };
 
 std::string scope_name(uint8_t scope);   // global, site, link, host, nowhere, or the number
@@ -162,7 +150,7 @@ Result<std::vector<Address>> dump_addresses(int family = AF_UNSPEC, int ifindex 
 
 struct Nexthop {
   int ifindex = 0;
-  NlAddr gateway;
+  std::optional<IpAddr> gateway;  // RTA_GATEWAY / RTA_VIA of the hop
   int weight = 1;          // rtnh_hops + 1
   uint8_t flags = 0;       // RTNH_F_*
 };
@@ -177,10 +165,10 @@ struct Route {
   uint8_t scope = 0;       // RT_SCOPE_*
   uint8_t type = 0;        // RTN_*
   uint32_t flags = 0;      // RTM_F_* / RTNH_F_*
-  NlAddr dst;              // empty with dst_len 0: default route
-  NlAddr src;              // RTA_SRC (source selector)
-  NlAddr gateway;          // RTA_GATEWAY (or RTA_VIA for IPv4-via-IPv6)
-  NlAddr prefsrc;          // RTA_PREFSRC
+  std::optional<IpAddr> dst;      // RTA_DST; nullopt with dst_len 0: default route
+  std::optional<IpAddr> src;      // RTA_SRC (source selector)
+  std::optional<IpAddr> gateway;  // RTA_GATEWAY (or RTA_VIA for IPv4-via-IPv6)
+  std::optional<IpAddr> prefsrc;  // RTA_PREFSRC
   int oif = 0;
   int iif = 0;
   uint32_t priority = 0;   // RTA_PRIORITY (the metric)
@@ -201,8 +189,8 @@ std::string route_table_name(uint32_t table);     // main, local, default, or th
 Result<std::vector<Route>> dump_routes(int family = AF_UNSPEC);
 
 struct RouteQuery {
-  NlAddr dst;              // required
-  NlAddr src;              // optional source address
+  IpAddr dst;                     // required (its family selects IPv4/IPv6)
+  std::optional<IpAddr> src;      // optional source address, same family as dst
   int iif = 0;             // input interface: simulate a forwarded packet (needs src)
   int oif = 0;             // force output interface
   uint32_t mark = 0;       // fwmark for policy routing
@@ -213,14 +201,14 @@ struct RouteQuery {
 // would use. Unroutable destinations give the kernel's errno (ENETUNREACH,
 // EHOSTUNREACH, EACCES for prohibit, EINVAL...), context "netlink RTM_GETROUTE".
 Result<Route> route_get(const RouteQuery& query);
-Result<Route> route_get(const NlAddr& dst);
+Result<Route> route_get(const IpAddr& dst);
 
 // ---- neighbours ----------------------------------------------------------------------
 
 struct Neighbour {
   int ifindex = 0;
   int family = AF_UNSPEC;
-  NlAddr address;                // NDA_DST
+  IpAddr address;                // NDA_DST
   std::vector<uint8_t> lladdr;   // NDA_LLADDR (empty when unresolved)
   uint16_t state = 0;            // NUD_* bits
   uint8_t flags = 0;             // NTF_* (NTF_ROUTER, NTF_PROXY, ...)
@@ -245,7 +233,7 @@ struct Rule {
   uint8_t action = 0;          // FR_ACT_* (1 = to table, 2 goto, 3 nop, 6 blackhole, ...)
   uint32_t flags = 0;          // FIB_RULE_* (FIB_RULE_INVERT = "not")
   uint8_t src_len = 0, dst_len = 0, tos = 0;
-  NlAddr src, dst;             // FRA_SRC / FRA_DST selectors
+  std::optional<IpAddr> src, dst;  // FRA_SRC / FRA_DST selectors (nullopt = "all")
   std::string iifname, oifname;
   std::optional<uint32_t> fwmark;
   std::optional<uint32_t> fwmask;
@@ -292,7 +280,7 @@ struct InetSocket {
   int family = AF_UNSPEC;   // AF_INET or AF_INET6
   int protocol = 0;         // IPPROTO_TCP, IPPROTO_UDP, IPPROTO_RAW
   uint8_t state = 0;        // TcpState value
-  NlAddr local, remote;
+  IpAddr local, remote;
   uint16_t local_port = 0, remote_port = 0;  // host byte order
   int ifindex = 0;          // bound device (SO_BINDTODEVICE), 0 = any
   uint32_t rqueue = 0;      // recv queue (listeners: current accept backlog)

@@ -1,7 +1,5 @@
 // DNS wire format: names, numbers ↔ names, addresses, header/message parse and build,
 // EDNS helpers. RDATA lives in dns_rdata.cpp.
-#include <arpa/inet.h>
-#include <net/if.h>
 
 #include <algorithm>
 #include <cctype>
@@ -123,78 +121,25 @@ std::string edns_option_name(uint16_t code) {
 }
 
 // ---- addresses -------------------------------------------------------------------
-std::optional<IpAddr> IpAddr::parse(std::string_view text) {
-  if (text.empty() || text.size() > 100) return std::nullopt;
-  std::string s(text);
-  std::string scope;
-  if (auto pct = s.find('%'); pct != std::string::npos) {
-    scope = s.substr(pct + 1);
-    s.resize(pct);
-    if (scope.empty()) return std::nullopt;
-  }
-  IpAddr a;
-  if (scope.empty() && inet_pton(AF_INET, s.c_str(), a.bytes.data()) == 1) {
-    a.family = AF_INET;
-    return a;
-  }
-  if (inet_pton(AF_INET6, s.c_str(), a.bytes.data()) == 1) {
-    a.family = AF_INET6;
-    if (!scope.empty()) {
-      unsigned idx = if_nametoindex(scope.c_str());
-      if (idx == 0) {
-        auto [p, ec] = std::from_chars(scope.data(), scope.data() + scope.size(), idx);
-        if (ec != std::errc() || p != scope.data() + scope.size()) return std::nullopt;
-      }
-      a.scope_id = idx;
-    }
-    return a;
-  }
-  return std::nullopt;
-}
-
-IpAddr IpAddr::v4(const uint8_t b[4]) {
-  IpAddr a;
-  a.family = AF_INET;
-  std::copy(b, b + 4, a.bytes.begin());
-  return a;
-}
-
-IpAddr IpAddr::v6(const uint8_t b[16]) {
-  IpAddr a;
-  a.family = AF_INET6;
-  std::copy(b, b + 16, a.bytes.begin());
-  return a;
-}
-
-std::string IpAddr::to_string() const {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (family == AF_INET || family == AF_INET6) inet_ntop(family, bytes.data(), buf, sizeof buf);
-  return buf;
-}
-
-bool IpAddr::operator==(const IpAddr& o) const {
-  return family == o.family && scope_id == o.scope_id &&
-         std::equal(bytes.begin(), bytes.begin() + size(), o.bytes.begin());
-}
-
 std::string reverse_name(const IpAddr& addr) {
   std::string out;
-  if (addr.family == AF_INET) {
-    for (int i = 3; i >= 0; --i) out += std::to_string(addr.bytes[i]) + ".";
+  auto b = addr.bytes();
+  if (addr.is_v4()) {
+    for (int i = 3; i >= 0; --i) out += std::to_string(b[size_t(i)]) + ".";
     return out + "in-addr.arpa.";
   }
   static const char* hex = "0123456789abcdef";
   for (int i = 15; i >= 0; --i) {
-    out += hex[addr.bytes[i] & 0xF];
+    out += hex[b[size_t(i)] & 0xF];
     out += '.';
-    out += hex[addr.bytes[i] >> 4];
+    out += hex[b[size_t(i)] >> 4];
     out += '.';
   }
   return out + "ip6.arpa.";
 }
 
 Result<std::string> reverse_name(std::string_view ip_text) {
-  auto a = IpAddr::parse(ip_text);
+  auto a = IpAddr::parse(ip_text);  // numeric; "fe80::1%eth0" scopes allowed
   if (!a) return make_error("reverse name: not an IP address: " + std::string(ip_text));
   return reverse_name(*a);
 }
@@ -408,16 +353,16 @@ Result<EdnsOption> make_client_subnet_option(std::string_view cidr) {
     addr_text.resize(slash);
   }
   auto a = IpAddr::parse(addr_text);
-  if (!a || a->scope_id) return make_error("client subnet: bad address '" + std::string(cidr) + "'");
-  int max = a->family == AF_INET ? 32 : 128;
-  if (prefix < 0) prefix = a->family == AF_INET ? 24 : 56;
+  if (!a || a->scope_id()) return make_error("client subnet: bad address '" + std::string(cidr) + "'");
+  int max = a->is_v4() ? 32 : 128;
+  if (prefix < 0) prefix = a->is_v4() ? 24 : 56;
   if (prefix > max) return make_error("client subnet: prefix too long in '" + std::string(cidr) + "'");
   EdnsOption o{edns_option::CLIENT_SUBNET, {}};
-  uint16_t fam = a->family == AF_INET ? 1 : 2;
+  uint16_t fam = a->is_v4() ? 1 : 2;
   o.data = {static_cast<uint8_t>(fam >> 8), static_cast<uint8_t>(fam), static_cast<uint8_t>(prefix), 0};
   size_t nbytes = (static_cast<size_t>(prefix) + 7) / 8;
   for (size_t i = 0; i < nbytes; ++i) {
-    uint8_t b = a->bytes[i];
+    uint8_t b = a->bytes()[i];
     int bits_here = prefix - static_cast<int>(i * 8);
     if (bits_here < 8) b &= static_cast<uint8_t>(0xFF << (8 - bits_here));
     o.data.push_back(b);
@@ -447,9 +392,9 @@ std::string format_edns_option(const EdnsOption& opt) {
         uint16_t fam = static_cast<uint16_t>(d[0] << 8 | d[1]);
         size_t alen = fam == 1 ? 4 : fam == 2 ? 16 : 0;
         if (alen && d.size() - 4 <= alen) {
-          IpAddr a;
-          a.family = fam == 1 ? AF_INET : AF_INET6;
-          std::copy(d.begin() + 4, d.end(), a.bytes.begin());
+          std::array<uint8_t, 16> raw{};
+          std::copy(d.begin() + 4, d.end(), raw.begin());
+          IpAddr a = IpAddr::from_bytes({raw.data(), alen});
           return out + " " + a.to_string() + "/" + std::to_string(d[2]) + "/" + std::to_string(d[3]);
         }
       }

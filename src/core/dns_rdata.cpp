@@ -179,7 +179,7 @@ Result<Rdata> parse_rdata(uint16_t t, std::span<const uint8_t> msg, size_t offse
     case type::AAAA: {
       size_t want = t == type::A ? 4 : 16;
       if (len != want) return malformed("bad " + type_to_string(t) + " RDATA length " + std::to_string(len), offset);
-      return Rdata(RdataAddress{t == type::A ? IpAddr::v4(msg.data() + offset) : IpAddr::v6(msg.data() + offset)});
+      return Rdata(RdataAddress{IpAddr::from_bytes(msg.subspan(offset, want))});
     }
     case type::MX: {
       RdataMx v;
@@ -393,7 +393,7 @@ std::string format_svc_param(const SvcParam& p) {
       std::string out = k + "=";
       for (size_t i = 0; i < v.size(); i += step) {
         if (i) out += ',';
-        out += (step == 4 ? IpAddr::v4(v.data() + i) : IpAddr::v6(v.data() + i)).to_string();
+        out += IpAddr::from_bytes({v.data() + i, step}).to_string();
       }
       return out;
     }
@@ -502,10 +502,10 @@ Status encode_rdata(Writer& w, const ResourceRecord& rr) {
         if constexpr (std::is_same_v<T, RdataUnknown>) {
           w.bytes(rr.rdata);
         } else if constexpr (std::is_same_v<T, RdataAddress>) {
-          if ((rr.type == type::A && d.address.family != AF_INET) ||
-              (rr.type == type::AAAA && d.address.family != AF_INET6))
+          if ((rr.type == type::A && !d.address.is_v4()) ||
+              (rr.type == type::AAAA && !d.address.is_v6()))
             return make_error("address family does not match " + type_to_string(rr.type));
-          w.bytes(std::span<const uint8_t>(d.address.bytes.data(), d.address.size()));
+          w.bytes(d.address.bytes());
         } else if constexpr (std::is_same_v<T, RdataName>) {
           return w.name(d.target, comp);
         } else if constexpr (std::is_same_v<T, RdataMx>) {

@@ -60,7 +60,7 @@ std::vector<HostEntry> HostsFile::lookup(std::string_view name, int family) cons
   std::vector<HostEntry> out;
   if (name.empty()) return out;
   for (const auto& e : entries_) {
-    if (family != AF_UNSPEC && e.addr.family != family) continue;
+    if (family != AF_UNSPEC && e.addr.family() != family) continue;
     bool match = same_name(e.canonical, name);
     for (size_t i = 0; !match && i < e.aliases.size(); ++i) match = same_name(e.aliases[i], name);
     if (match) out.push_back(e);
@@ -70,9 +70,7 @@ std::vector<HostEntry> HostsFile::lookup(std::string_view name, int family) cons
 
 std::optional<std::string> HostsFile::reverse(const IpAddr& addr) const {
   for (const auto& e : entries_) {
-    if (e.addr.family != addr.family) continue;
-    if (std::equal(e.addr.bytes.begin(), e.addr.bytes.begin() + e.addr.size(), addr.bytes.begin()))
-      return e.canonical;
+    if (e.addr.with_scope(0) == addr.with_scope(0)) return e.canonical;  // scope ignored
   }
   return std::nullopt;
 }

@@ -83,9 +83,15 @@ std::vector<uint8_t> attr_bytes(const nlattr* a) {
   return std::vector<uint8_t>(p, p + mnl_attr_get_payload_len(a));
 }
 
-NlAddr attr_addr(const nlattr* a) {
-  if (a == nullptr) return {};
-  return NlAddr::from_bytes(mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
+// 4 bytes -> IPv4, 16 -> IPv6, any other length -> nullopt.
+std::optional<IpAddr> addr_from(const void* data, size_t len) {
+  if (len != 4 && len != 16) return std::nullopt;
+  return IpAddr::from_bytes({static_cast<const uint8_t*>(data), len});
+}
+
+std::optional<IpAddr> attr_addr(const nlattr* a) {
+  if (a == nullptr) return std::nullopt;
+  return addr_from(mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
 }
 
 // Fixed header of a message, or nullptr when the message is too short for it.
@@ -222,42 +228,6 @@ Result<std::vector<T>> collect(int bus, std::string_view what, Build&& build, Pa
 }
 
 }  // namespace
-
-// ---- NlAddr ----------------------------------------------------------------------------
-
-size_t NlAddr::size() const {
-  return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
-}
-
-std::string NlAddr::to_string() const {
-  if (empty()) return {};
-  char text[INET6_ADDRSTRLEN] = {};
-  if (inet_ntop(family, bytes.data(), text, sizeof(text)) == nullptr) return {};
-  return text;
-}
-
-NlAddr NlAddr::from_bytes(const void* data, size_t len) {
-  NlAddr a;
-  if (len == 4) a.family = AF_INET;
-  else if (len == 16) a.family = AF_INET6;
-  else return a;
-  std::memcpy(a.bytes.data(), data, len);
-  return a;
-}
-
-std::optional<NlAddr> NlAddr::parse(std::string_view text) {
-  std::string s(text);
-  NlAddr a;
-  if (inet_pton(AF_INET, s.c_str(), a.bytes.data()) == 1) {
-    a.family = AF_INET;
-    return a;
-  }
-  if (inet_pton(AF_INET6, s.c_str(), a.bytes.data()) == 1) {
-    a.family = AF_INET6;
-    return a;
-  }
-  return std::nullopt;
-}
 
 std::string format_lladdr(const std::vector<uint8_t>& addr) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -523,8 +493,9 @@ Result<std::vector<Address>> dump_addresses(int family, int ifindex) {
         a.prefixlen = ifa->ifa_prefixlen;
         a.scope = ifa->ifa_scope;
         a.flags = attr_int<uint32_t>(tb[IFA_FLAGS], ifa->ifa_flags);
-        a.address = attr_addr(tb[IFA_ADDRESS]);
         a.local = attr_addr(tb[IFA_LOCAL]);
+        // IFA_ADDRESS is always sent for inet/inet6; fall back to IFA_LOCAL anyway.
+        a.address = attr_addr(tb[IFA_ADDRESS]).value_or(a.local.value_or(IpAddr::any(a.family)));
         a.broadcast = attr_addr(tb[IFA_BROADCAST]);
         a.label = attr_str(tb[IFA_LABEL]);
         if (const nlattr* ci = tb[IFA_CACHEINFO];
@@ -578,20 +549,20 @@ std::string route_table_name(uint32_t table) {
 }
 
 std::string Route::destination() const {
-  if (dst.empty()) return dst_len == 0 ? "default" : "/" + std::to_string(dst_len);
-  std::string s = dst.to_string();
-  if (dst_len != dst.size() * 8) s += "/" + std::to_string(dst_len);
+  if (!dst) return dst_len == 0 ? "default" : "/" + std::to_string(dst_len);
+  std::string s = dst->to_string();
+  if (dst_len != dst->size() * 8) s += "/" + std::to_string(dst_len);
   return s;
 }
 
 namespace {
 
-NlAddr via_addr(const nlattr* a) {
+std::optional<IpAddr> via_addr(const nlattr* a) {
   // struct rtvia: a family followed by the address.
-  if (a == nullptr || mnl_attr_get_payload_len(a) < sizeof(__kernel_sa_family_t)) return {};
+  if (a == nullptr || mnl_attr_get_payload_len(a) < sizeof(__kernel_sa_family_t)) return std::nullopt;
   const auto* p = static_cast<const uint8_t*>(mnl_attr_get_payload(a));
-  return NlAddr::from_bytes(p + sizeof(__kernel_sa_family_t),
-                            mnl_attr_get_payload_len(a) - sizeof(__kernel_sa_family_t));
+  return addr_from(p + sizeof(__kernel_sa_family_t),
+                   mnl_attr_get_payload_len(a) - sizeof(__kernel_sa_family_t));
 }
 
 void parse_multipath(const nlattr* mp, std::vector<Nexthop>& out) {
@@ -675,21 +646,20 @@ Result<std::vector<Route>> dump_routes(int family) {
 
 Result<Route> route_get(const RouteQuery& q) {
   const char* what = "RTM_GETROUTE";
-  if (q.dst.empty()) return Error{EINVAL, std::string("netlink ") + what, "no destination"};
-  if (!q.src.empty() && q.src.family != q.dst.family)
+  if (q.src && q.src->family() != q.dst.family())
     return Error{EINVAL, std::string("netlink ") + what, "source and destination families differ"};
 
   auto sock = MnlSocket::open(NETLINK_ROUTE);
   if (!sock) return sock.error();
   Request req(RTM_GETROUTE, 0);
   auto* rtm = req.extra<rtmsg>();
-  rtm->rtm_family = static_cast<uint8_t>(q.dst.family);
+  rtm->rtm_family = static_cast<uint8_t>(q.dst.family());
   rtm->rtm_dst_len = static_cast<uint8_t>(q.dst.size() * 8);
   rtm->rtm_flags = RTM_F_LOOKUP_TABLE | (q.fib_match ? RTM_F_FIB_MATCH : 0);
-  req.put(RTA_DST, q.dst.bytes.data(), q.dst.size());
-  if (!q.src.empty()) {
-    rtm->rtm_src_len = static_cast<uint8_t>(q.src.size() * 8);
-    req.put(RTA_SRC, q.src.bytes.data(), q.src.size());
+  req.put(RTA_DST, q.dst.data(), q.dst.size());
+  if (q.src) {
+    rtm->rtm_src_len = static_cast<uint8_t>(q.src->size() * 8);
+    req.put(RTA_SRC, q.src->data(), q.src->size());
   }
   if (q.iif > 0) req.put_u32(RTA_IIF, static_cast<uint32_t>(q.iif));
   if (q.oif > 0) req.put_u32(RTA_OIF, static_cast<uint32_t>(q.oif));
@@ -709,7 +679,7 @@ Result<Route> route_get(const RouteQuery& q) {
   return std::move(*found);
 }
 
-Result<Route> route_get(const NlAddr& dst) {
+Result<Route> route_get(const IpAddr& dst) {
   RouteQuery q;
   q.dst = dst;
   return route_get(q);
@@ -757,7 +727,7 @@ Result<std::vector<Neighbour>> dump_neighbours(int family) {
         n.state = ndm->ndm_state;
         n.flags = ndm->ndm_flags;
         n.type = ndm->ndm_type;
-        n.address = attr_addr(tb[NDA_DST]);
+        n.address = attr_addr(tb[NDA_DST]).value_or(IpAddr::any(n.family));
         n.lladdr = attr_bytes(tb[NDA_LLADDR]);
         out.push_back(std::move(n));
       });
@@ -860,8 +830,8 @@ Result<std::vector<InetSocket>> dump_inet_sockets(int family, int protocol, uint
         s.protocol = protocol;
         s.state = m->idiag_state;
         const size_t alen = m->idiag_family == AF_INET ? 4 : 16;
-        s.local = NlAddr::from_bytes(m->id.idiag_src, alen);
-        s.remote = NlAddr::from_bytes(m->id.idiag_dst, alen);
+        s.local = IpAddr::from_bytes({reinterpret_cast<const uint8_t*>(m->id.idiag_src), alen});
+        s.remote = IpAddr::from_bytes({reinterpret_cast<const uint8_t*>(m->id.idiag_dst), alen});
         s.local_port = ntohs(m->id.idiag_sport);
         s.remote_port = ntohs(m->id.idiag_dport);
         s.ifindex = static_cast<int>(m->id.idiag_if);

@@ -23,25 +23,10 @@ std::optional<NameServer> NameServer::parse(std::string_view text, uint16_t port
   return NameServer{*a, port};
 }
 
-socklen_t NameServer::to_sockaddr(sockaddr_storage& ss) const {
-  std::memset(&ss, 0, sizeof ss);
-  if (addr.family == AF_INET) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(port);
-    std::memcpy(&sin->sin_addr, addr.bytes.data(), 4);
-    return sizeof(sockaddr_in);
-  }
-  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-  sin6->sin6_family = AF_INET6;
-  sin6->sin6_port = htons(port);
-  std::memcpy(&sin6->sin6_addr, addr.bytes.data(), 16);
-  sin6->sin6_scope_id = addr.scope_id;
-  return sizeof(sockaddr_in6);
-}
+socklen_t NameServer::to_sockaddr(sockaddr_storage& ss) const { return addr.to_sockaddr(port, ss); }
 
 std::string NameServer::to_string() const {
-  return addr.to_string() + "#" + std::to_string(port);
+  return addr.with_scope(0).to_string() + "#" + std::to_string(port);  // dig: no zone
 }
 
 std::vector<NameServer> ResolvConf::servers() const {

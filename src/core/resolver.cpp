@@ -507,13 +507,14 @@ Result<std::vector<ResolvedAddress>> resolve_host(std::string_view name, int fam
   if (name.empty()) return resolve_error(name, kNoName);
 
   // 1. numeric
-  std::optional<IpAddr> numeric = IpAddr::parse(name);
+  std::optional<IpAddr> numeric;
+  if (auto parsed = IpAddr::parse(name)) numeric = *parsed;  // also "fe80::1%eth0"
   if (!numeric && looks_numeric_v4(name)) {
     in_addr a{};
-    if (inet_aton(std::string(name).c_str(), &a)) numeric = IpAddr::v4(reinterpret_cast<const uint8_t*>(&a));
+    if (inet_aton(std::string(name).c_str(), &a)) numeric = IpAddr::from_in(a);
   }
   if (numeric) {
-    if (family != AF_UNSPEC && numeric->family != family)
+    if (family != AF_UNSPEC && numeric->family() != family)
       return resolve_error(name, "Address family for hostname not supported");
     return std::vector<ResolvedAddress>{{*numeric, std::string(name), AddressSource::Numeric, 0}};
   }
@@ -528,7 +529,7 @@ Result<std::vector<ResolvedAddress>> resolve_host(std::string_view name, int fam
         std::vector<ResolvedAddress> out;
         for (const auto& e : found) out.push_back({e.addr, e.canonical, AddressSource::Hosts, 0});
         std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-          return a.addr.family == AF_INET && b.addr.family != AF_INET;
+          return a.addr.is_v4() && !b.addr.is_v4();
         });
         return out;
       }
@@ -597,7 +598,7 @@ Result<std::vector<ResolvedAddress>> resolve_host(std::string_view name, int fam
     }
     if (!out.empty()) {
       std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-        return a.addr.family == AF_INET && b.addr.family != AF_INET;
+        return a.addr.is_v4() && !b.addr.is_v4();
       });
       return out;
     }
@@ -612,8 +613,7 @@ Result<std::vector<ResolvedAddress>> resolve_host(std::string_view name, int fam
 }
 
 Result<std::string> reverse_lookup(const IpAddr& addr, const ResolverConfig& cfg, QueryObserver* obs) {
-  if (addr.family != AF_INET && addr.family != AF_INET6) return make_error("reverse lookup: bad address");
-  std::string text = addr.to_string();
+  std::string text = addr.with_scope(0).to_string();
   if (cfg.use_hosts) {
     auto hosts = HostsFile::load(cfg.hosts_path);
     if (hosts) {

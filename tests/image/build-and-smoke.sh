@@ -17,7 +17,7 @@ out=$(podman run --rm --network none "$tag" netshoot --version) || fail "netshoo
 [[ $out == netshoot\ * ]] || fail "unexpected --version output: $out"
 podman run --rm --network none "$tag" sh -c 'netshoot --list >/dev/null && command -v nsenter && command -v ls' \
   | tr "\n" " " | grep -q "^/usr/local/bin/nsenter /bin/ls" || fail "symlinks are not first on PATH"
-podman run --rm --network none "$tag" sh -c 'netshoot pign' 2>&1 | grep -q 'did you mean' \
+podman run --rm --network none "$tag" sh -c 'netshoot nsentr' 2>&1 | grep -q 'did you mean' \
   || fail "unknown applet message"
 podman run --rm --network none --user 65532 "$tag" netshoot netns list >/dev/null \
   || fail "netns list as a numeric non-root user"

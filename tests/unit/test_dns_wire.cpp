@@ -6,6 +6,7 @@
 #include "netshoot/dns.h"
 
 using namespace netshoot::core::dns;
+using netshoot::core::IpAddr;
 using Bytes = std::vector<uint8_t>;
 
 namespace {
@@ -291,6 +292,8 @@ TEST_CASE("dns wire: reverse names", "[dns]") {
   CHECK(*reverse_name("2001:db8::567:89ab") ==
         "b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.");
   CHECK_FALSE(reverse_name("not-an-ip").ok());
+  CHECK(reverse_name(IpAddr::v4(192, 0, 2, 1)) == "1.2.0.192.in-addr.arpa.");
+  CHECK(*reverse_name("fe80::1%1") == reverse_name(*IpAddr::try_parse("fe80::1")));  // zone ignored
 }
 
 TEST_CASE("dns wire: RDATA presentation as dig prints it", "[dns]") {
@@ -407,13 +410,13 @@ TEST_CASE("dns wire: base64, base32hex and hex encoders", "[dns]") {
   CHECK(to_hex(Bytes{0xde, 0xad}, false) == "dead");
 }
 
-TEST_CASE("dns wire: IpAddr parsing", "[dns]") {
-  CHECK(IpAddr::parse("192.0.2.1")->family == AF_INET);
-  CHECK(IpAddr::parse("::1")->family == AF_INET6);
-  CHECK(IpAddr::parse("fe80::1%1")->scope_id == 1);
-  CHECK(IpAddr::parse("fe80::1%lo").has_value());
-  CHECK_FALSE(IpAddr::parse("fe80::1%").has_value());
-  CHECK_FALSE(IpAddr::parse("192.0.2.1%1").has_value());
-  CHECK_FALSE(IpAddr::parse("example.com").has_value());
+TEST_CASE("dns wire: numeric addresses (core::IpAddr::parse, as resolv.conf and hosts use it)", "[dns]") {
+  CHECK(IpAddr::parse("192.0.2.1")->family() == AF_INET);
+  CHECK(IpAddr::parse("::1")->family() == AF_INET6);
+  CHECK(IpAddr::parse("fe80::1%1")->scope_id() == 1);
+  CHECK(IpAddr::parse("fe80::1%lo").ok());
+  CHECK_FALSE(IpAddr::parse("fe80::1%").ok());
+  CHECK_FALSE(IpAddr::parse("192.0.2.1%1").ok());
+  CHECK_FALSE(IpAddr::parse("example.com").ok());
   CHECK(IpAddr::parse("2001:db8::1")->to_string() == "2001:db8::1");
 }

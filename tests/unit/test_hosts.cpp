@@ -5,6 +5,7 @@
 #include "netshoot/hosts.h"
 
 using namespace netshoot::core::dns;
+using netshoot::core::IpAddr;
 
 static const char* kHosts =
     "# /etc/hosts\n"
@@ -45,6 +46,13 @@ TEST_CASE("hosts: hosts reverse lookup", "[hosts]") {
   CHECK(h.reverse(*IpAddr::parse("10.244.1.6")) == "Multi.Example");
   CHECK(h.reverse(*IpAddr::parse("::1")) == "localhost");
   CHECK_FALSE(h.reverse(*IpAddr::parse("10.0.0.1")).has_value());
+  // The zone of a link-local address does not take part in the match.
+  auto ll = HostsFile::parse("fe80::1%1 router.local\n");
+  REQUIRE(ll.entries().size() == 1);
+  CHECK(ll.entries()[0].addr.scope_id() == 1);
+  CHECK(ll.reverse(*IpAddr::parse("fe80::1")) == "router.local");
+  CHECK(ll.reverse(*IpAddr::parse("fe80::1%2")) == "router.local");
+  CHECK_FALSE(ll.reverse(*IpAddr::parse("fe80::2")).has_value());
 }
 
 TEST_CASE("hosts: hosts load: missing file is empty", "[hosts]") {

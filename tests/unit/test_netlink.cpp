@@ -25,8 +25,8 @@ using namespace netshoot::core;
 
 namespace {
 
-NlAddr addr(const char* text) {
-  auto a = NlAddr::parse(text);
+IpAddr addr(const char* text) {
+  auto a = IpAddr::try_parse(text);
   REQUIRE(a.has_value());
   return *a;
 }
@@ -59,20 +59,30 @@ UniqueFd bound_socket(int type, uint16_t& port) {
 
 }  // namespace
 
-TEST_CASE("netlink: NlAddr and formatting helpers", "[netlink]") {
-  NlAddr v4 = addr("192.0.2.1");
-  CHECK(v4.family == AF_INET);
+TEST_CASE("netlink: addresses and formatting helpers", "[netlink]") {
+  IpAddr v4 = addr("192.0.2.1");
+  CHECK(v4.family() == AF_INET);
   CHECK(v4.size() == 4);
   CHECK(v4.to_string() == "192.0.2.1");
-  NlAddr v6 = addr("2001:db8::1");
-  CHECK(v6.family == AF_INET6);
+  IpAddr v6 = addr("2001:db8::1");
+  CHECK(v6.family() == AF_INET6);
   CHECK(v6.to_string() == "2001:db8::1");
-  CHECK_FALSE(NlAddr::parse("not-an-address").has_value());
-  CHECK(NlAddr{}.empty());
-  CHECK(NlAddr{}.to_string().empty());
+  CHECK_FALSE(IpAddr::try_parse("not-an-address").has_value());
+  // Absent attributes are nullopt, not a sentinel address.
+  Route none;
+  CHECK_FALSE(none.dst.has_value());
+  CHECK_FALSE(none.gateway.has_value());
+  CHECK_FALSE(none.prefsrc.has_value());
+  CHECK(none.destination() == "default");
+  none.dst_len = 8;
+  CHECK(none.destination() == "/8");
   const uint8_t raw[4] = {10, 0, 0, 1};
-  CHECK(NlAddr::from_bytes(raw, 4) == addr("10.0.0.1"));
-  CHECK(NlAddr::from_bytes(raw, 3).empty());
+  CHECK(IpAddr::from_bytes(raw) == addr("10.0.0.1"));
+  Address a;
+  a.address = addr("10.0.0.2");  // peer
+  CHECK(a.own() == addr("10.0.0.2"));
+  a.local = addr("10.0.0.1");
+  CHECK(a.own() == addr("10.0.0.1"));
 
   CHECK(format_lladdr({0x02, 0xfc, 0x00, 0x0a, 0xbb, 0xff}) == "02:fc:00:0a:bb:ff");
   CHECK(format_lladdr({}).empty());
@@ -166,7 +176,7 @@ TEST_CASE("netlink: route_get 127.0.0.1 goes via lo", "[netlink]") {
   // Until custom rules exist the kernel merges table local into main for lookups.
   CHECK((r->table == RT_TABLE_LOCAL || r->table == RT_TABLE_MAIN));
   CHECK(r->dst == addr("127.0.0.1"));
-  CHECK(r->gateway.empty());
+  CHECK_FALSE(r->gateway.has_value());
 
   RouteQuery q;
   q.dst = addr("127.0.0.2");
@@ -187,14 +197,19 @@ TEST_CASE("netlink: route_get reports the kernel's errno", "[netlink]") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == ENODEV);
   CHECK(r.error().context == "netlink RTM_GETROUTE");
-  CHECK_FALSE(route_get(RouteQuery{}).ok());
+  RouteQuery mixed;  // source and destination of different families: rejected
+  mixed.dst = addr("127.0.0.1");
+  mixed.src = addr("::1");
+  auto bad = route_get(mixed);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == EINVAL);
 }
 
 TEST_CASE("netlink: dump_routes covers every table", "[netlink]") {
   auto routes = dump_routes();
   REQUIRE(routes.ok());
   auto it = std::find_if(routes->begin(), routes->end(), [](const Route& r) {
-    return r.table == RT_TABLE_LOCAL && r.type == RTN_LOCAL && r.dst == NlAddr::parse("127.0.0.1");
+    return r.table == RT_TABLE_LOCAL && r.type == RTN_LOCAL && r.dst == addr("127.0.0.1");
   });
   REQUIRE(it != routes->end());
   CHECK(it->oif == lo_index());

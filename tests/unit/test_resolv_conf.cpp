@@ -1,3 +1,5 @@
+#include <arpa/inet.h>
+
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -62,13 +64,16 @@ TEST_CASE("resolv.conf: nameservers: max 3, v4/v6, scope, bad ones skipped", "[r
       "nameserver 192.0.2.4\n");
   REQUIRE(c.nameservers.size() == 3);
   CHECK(c.nameservers[0].addr.to_string() == "192.0.2.1");
-  CHECK(c.nameservers[1].addr.family == AF_INET6);
-  CHECK(c.nameservers[2].addr.scope_id == 1);
+  CHECK(c.nameservers[1].addr.family() == AF_INET6);
+  CHECK(c.nameservers[2].addr.scope_id() == 1);
   CHECK(c.nameservers[0].port == 53);
   CHECK(c.warnings.size() == 1);
   sockaddr_storage ss;
   CHECK(c.nameservers[2].to_sockaddr(ss) == sizeof(sockaddr_in6));
   CHECK(reinterpret_cast<sockaddr_in6&>(ss).sin6_scope_id == 1);
+  CHECK(reinterpret_cast<sockaddr_in6&>(ss).sin6_port == htons(53));
+  CHECK(c.nameservers[1].to_string() == "2001:db8::53#53");
+  CHECK(c.nameservers[2].to_string() == "fe80::1#53");  // as dig: no zone
 }
 
 TEST_CASE("resolv.conf: search/domain: last one wins, max 6, comments", "[resolv]") {

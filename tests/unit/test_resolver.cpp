@@ -35,7 +35,7 @@ ResourceRecord a_rr(const std::string& name, const char* ip, uint32_t ttl = 60) 
   ResourceRecord r;
   r.name = name;
   auto addr = *IpAddr::parse(ip);
-  r.type = addr.family == AF_INET ? type::A : type::AAAA;
+  r.type = addr.family() == AF_INET ? type::A : type::AAAA;
   r.ttl = ttl;
   r.data = RdataAddress{addr};
   return r;
@@ -541,8 +541,12 @@ TEST_CASE("resolver: numeric addresses and hosts short-circuit DNS", "[resolver]
   CHECK((*n)[0].source == AddressSource::Numeric);
   auto v6 = resolve_host("::1", AF_UNSPEC, cfg);
   REQUIRE(v6.ok());
-  CHECK(v6->at(0).addr.family == AF_INET6);
+  CHECK(v6->at(0).addr.family() == AF_INET6);
   CHECK_FALSE(resolve_host("::1", AF_INET, cfg).ok());
+  auto ll = resolve_host("fe80::1%1", AF_INET6, cfg);  // a zone stays numeric
+  REQUIRE(ll.ok());
+  CHECK(ll->at(0).addr == IpAddr::try_parse("fe80::1")->with_scope(1));
+  CHECK(ll->at(0).source == AddressSource::Numeric);
 
   char path[] = "/tmp/netshoot-hosts-XXXXXX";
   int fd = mkstemp(path);
