@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "../../src/applets/ping/options.cpp"
+#include "../../src/applets/ping/icmp_prober.cpp"
 
 using namespace netshoot::applet::ping;
 
@@ -127,4 +128,24 @@ TEST_CASE("fping -g expansion", "[ping]") {
   CHECK(r->size() == 4);
   CHECK(!expand_generate({"192.0.2.9", "192.0.2.1"}));
   CHECK(!expand_generate({"192.0.2.1", "2001:db8::1"}));
+}
+
+TEST_CASE("ping options: -p payload pattern", "[ping]") {
+  auto r = ping({"-p", "ff00ab", "10.0.1.4"});
+  REQUIRE(r.ok());
+  CHECK(r.options.pattern == std::vector<uint8_t>{0xff, 0x00, 0xab});
+  CHECK_FALSE(ping({"-p", "zz", "10.0.1.4"}).ok());
+  CHECK_FALSE(ping({"-p", std::string(34, 'a'), "10.0.1.4"}).ok());
+
+  // The payload repeats the pattern; a reply is checked against the same fill.
+  std::vector<uint8_t> pat{0xff, 0x00, 0xab};
+  std::vector<uint8_t> buf(56);
+  fill_payload(buf.data(), buf.size(), pat);
+  CHECK(buf[16] == pat[16 % 3]);
+  CHECK(buf[55] == pat[55 % 3]);
+  uint8_t want = 0, got = 0;
+  CHECK(check_payload(buf.data(), buf.size(), want, got, pat) == -1);
+  buf[40] ^= 0x01;
+  CHECK(check_payload(buf.data(), buf.size(), want, got, pat) == 40);
+  CHECK(want == pat[40 % 3]);
 }

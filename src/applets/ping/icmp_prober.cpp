@@ -45,7 +45,7 @@ class IcmpProber final : public Prober {
       : loop_(loop), cfg_(cfg), handler_(std::move(h)), slots_(65536), next_seq_(cfg.first_seq) {
     pkt_.resize(cfg.size + 64);
     payload_.resize(cfg.size);
-    fill_payload(payload_.data(), payload_.size());
+    fill_payload(payload_.data(), payload_.size(), cfg.pattern);
     rx_.resize(65536 + 512);
   }
   ~IcmpProber() override {
@@ -275,7 +275,7 @@ void IcmpProber::emit_reply(Sock& s, uint16_t seq, ConstBytes icmp, bool csum_ok
   ev.truncated = data.size() < cfg_.size || info.truncated;
   if (timed()) ev.rtt_ns = std::max<int64_t>(0, core::timespec_ns(ev.when) - sl.sent_ns);
   size_t n = std::min(data.size(), cfg_.size);
-  ev.wrong_byte = check_payload(data.data(), n, ev.wrong_expected, ev.wrong_got);
+  ev.wrong_byte = check_payload(data.data(), n, ev.wrong_expected, ev.wrong_got, cfg_.pattern);
   handler_(ev);
 }
 
@@ -295,15 +295,22 @@ void IcmpProber::emit_error(uint16_t seq, const IpAddr& from, uint8_t type, uint
 
 }  // namespace
 
-void fill_payload(uint8_t* data, size_t size) {
-  for (size_t i = 0; i < size; ++i) data[i] = uint8_t(i);
+namespace {
+uint8_t payload_byte(size_t i, const std::vector<uint8_t>& pattern) {
+  return pattern.empty() ? uint8_t(i) : pattern[i % pattern.size()];
+}
+}  // namespace
+
+void fill_payload(uint8_t* data, size_t size, const std::vector<uint8_t>& pattern) {
+  for (size_t i = 0; i < size; ++i) data[i] = payload_byte(i, pattern);
 }
 
-int check_payload(const uint8_t* data, size_t size, uint8_t& expected, uint8_t& got) {
+int check_payload(const uint8_t* data, size_t size, uint8_t& expected, uint8_t& got,
+                  const std::vector<uint8_t>& pattern) {
   size_t start = size >= kTimestampBytes ? kTimestampBytes : 0;
   for (size_t i = start; i < size; ++i) {
-    if (data[i] != uint8_t(i)) {
-      expected = uint8_t(i), got = data[i];
+    if (data[i] != payload_byte(i, pattern)) {
+      expected = payload_byte(i, pattern), got = data[i];
       return int(i);
     }
   }

@@ -183,7 +183,15 @@ ParseResult parse_ping_args(const std::vector<std::string>& args, const std::str
         else if (it.value == "probe") o.pmtu = core::PmtuDisc::probe;
         else return fail({"invalid -M argument: '" + it.value + "' (do, dont, want or probe)", 2});
         break;
-      case 'p': break;  // payload pattern: accepted, the payload stays our own (validated) pattern
+      case 'p': {  // payload pattern: hex digits, up to 16 bytes, as iputils
+        const std::string& hex = it.value;
+        if (hex.empty() || hex.size() > 32 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+          return fail({"patterns must be specified as hex digits (at most 16 bytes): '" + hex + "'", 2});
+        o.pattern.clear();
+        for (size_t i = 0; i < hex.size(); i += 2)
+          o.pattern.push_back(uint8_t(std::stoul(hex.substr(i, 2), nullptr, 16)));
+        break;
+      }
       case 'Q':
         if (auto e = int_in(it.value, 0, 255, n)) return fail(*e);
         o.tos = int(n);

@@ -28,6 +28,7 @@ struct Options {
   double interval_s = 1.0;        // ping -i: between probes; fping -i: between any two sends
   bool interval_set = false;
   size_t size = 56;               // ICMP payload bytes (ping -s, fping -b)
+  std::vector<uint8_t> pattern;   // ping -p: up to 16 bytes repeated through the payload
   int ttl = -1;                   // ping -t, fping -H
   int tos = -1;                   // ping -Q, fping -O
   std::string interface;          // -I NAME (or a source address)

@@ -103,6 +103,7 @@ int PingSession::run() {
   }
   ProberConfig pc;
   pc.size = o_.size;
+  pc.pattern = o_.pattern;
   pc.ttl = o_.ttl;
   pc.tos = o_.tos;
   pc.interface = o_.interface;
@@ -123,6 +124,11 @@ int PingSession::run() {
   std::string from = o_.interface.empty() ? std::string() : src->to_string();
   std::string header = tcp() ? tcp_header(t_.name, addr_text_, o_.tcp_port)
                              : ping_header(t_.name, addr_text_, t_.addr.is_v6(), o_.size, from, o_.interface);
+  if (!o_.pattern.empty() && !tcp()) {  // iputils announces the pattern before the header
+    std::string hex;
+    for (uint8_t b : o_.pattern) hex += fmt::format("{:02x}", b);
+    header = "PATTERN: 0x" + hex + "\n" + header;
+  }
   core::Json sj = base_json();
   sj["bytes"] = o_.size;
   sj["probe"] = tcp() ? "tcp" : "icmp";

@@ -49,6 +49,7 @@ struct ProbeEvent {
 
 struct ProberConfig {
   size_t size = 56;       // ICMP payload bytes
+  std::vector<uint8_t> pattern;  // -p: repeated through the payload (empty: byte i = i)
   int ttl = -1;
   int tos = -1;
   std::string interface;  // name, or a source address
@@ -89,8 +90,9 @@ core::Result<std::unique_ptr<Prober>> open_tcp_prober(core::EventLoop& loop, con
 core::Status apply_interface(int fd, int family, const std::string& interface);
 
 // The payload pattern: a struct timeval (when it fits) then byte i = i & 0xff.
-void fill_payload(uint8_t* data, size_t size);
+void fill_payload(uint8_t* data, size_t size, const std::vector<uint8_t>& pattern = {});
 // Index of the first byte (from 16 on, the timestamp is skipped) that differs, or -1.
-int check_payload(const uint8_t* data, size_t size, uint8_t& expected, uint8_t& got);
+int check_payload(const uint8_t* data, size_t size, uint8_t& expected, uint8_t& got,
+                  const std::vector<uint8_t>& pattern = {});
 
 }  // namespace netshoot::applet::ping
