@@ -9,7 +9,8 @@ BUILD_PKGS=(build-essential cmake ninja-build pkg-config file
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev catch2)
 TEST_PKGS=(clang-14 libclang-rt-14-dev iproute2 nftables procps psmisc util-linux
   tcpdump tshark iperf3 iperf dnsmasq-base unbound bind9-dnsutils iputils-ping
-  traceroute mtr-tiny fping nmap busybox-static podman runc debootstrap hyperfine jq python3)
+  traceroute mtr-tiny fping nmap busybox-static podman runc debootstrap hyperfine jq python3
+  nsd ldnsutils knot-dnsutils dnsperf)
 
 want=("${BUILD_PKGS[@]}")
 [[ ${1:-build} == test ]] && want+=("${TEST_PKGS[@]}")
@@ -26,8 +27,9 @@ if ((${#missing[@]})); then
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # Daemons pulled in by the packages must not serve on this host: tests start their own.
-for svc in unbound dnsmasq; do
+for svc in unbound dnsmasq nsd; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done
 pkill -x unbound 2>/dev/null || true
+pkill -x nsd 2>/dev/null || true
 exit 0

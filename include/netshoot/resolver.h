@@ -37,6 +37,7 @@ struct QueryAttempt {
   size_t answer_count = 0;  // records in the answer section
   std::string error;        // when outcome == Error ("Connection refused")
   double elapsed_ms = 0;
+  uint64_t sequence = 0;    // process-wide send order: sort by it to see what went out first
 };
 
 class QueryObserver {
@@ -112,6 +113,10 @@ struct QueryOptions {
   uint16_t qclass = rclass::IN;
   uint8_t opcode = opcode::QUERY;
   std::optional<uint16_t> id;         // random when unset
+  // A reply with our id from the server that does not parse (or does not echo the
+  // question) ends the query with "malformed DNS message: ..." (dig's "got bad
+  // packet") instead of being ignored while waiting for a better one.
+  bool fail_on_malformed = false;
 };
 
 struct QueryResult {

@@ -486,6 +486,14 @@ std::string format_known(const ResourceRecord& rr) {
 
 std::string format_rdata(const ResourceRecord& rr) {
   if (!std::holds_alternative<RdataUnknown>(rr.data)) return format_known(rr);
+  // Fixed fields then a hex blob: SSHFP (RFC 4255), TLSA/SMIMEA (RFC 6698, 8162).
+  const auto& d = rr.rdata;
+  size_t fixed = rr.type == 44 ? 2 : (rr.type == 52 || rr.type == 53) ? 3 : 0;
+  if (fixed && d.size() > fixed) {
+    std::string out;
+    for (size_t i = 0; i < fixed; ++i) out += std::to_string(d[i]) + " ";
+    return out + chunked(to_hex(std::span<const uint8_t>(d).subspan(fixed)));
+  }
   std::string out = "\\# " + std::to_string(rr.rdata.size());
   if (!rr.rdata.empty()) out += " " + to_hex(rr.rdata);
   return out;

@@ -58,6 +58,7 @@ uint16_t random_id() {
 }
 
 std::atomic<unsigned> g_rotate{0};
+std::atomic<uint64_t> g_send_seq{0};
 
 // One question being asked; carries the last response and how it ended.
 struct Exchange {
@@ -82,8 +83,11 @@ struct Exchange {
   std::string last_problem;         // for the error hint
 
   std::optional<uint16_t> fixed_id;
+  bool fail_on_malformed = false;
+  uint64_t sequence = 0;  // of the latest send
 
   void new_id() {
+    sequence = ++g_send_seq;
     id = fixed_id ? *fixed_id : random_id();
     wire[0] = static_cast<uint8_t>(id >> 8);
     wire[1] = static_cast<uint8_t>(id);
@@ -110,6 +114,7 @@ void report(QueryObserver* obs, const Exchange& ex, const NameServer& srv, Trans
   }
   a.error = err;
   a.elapsed_ms = ms_since(ex.sent_at);
+  a.sequence = ex.sequence;
   obs->on_attempt(a);
 }
 
@@ -220,13 +225,29 @@ void udp_round(const NameServer& srv, const std::vector<Exchange*>& all, int tim
         if (!same_endpoint(from, server_ss)) continue;  // not from the server we asked
         std::span<const uint8_t> pkt(buf.data(), static_cast<size_t>(got));
         auto hdr = parse_header(pkt);
-        if (!hdr) continue;
+        if (!hdr) {
+          // Shorter than a header: with one question in flight, it can only be its reply.
+          if (group.size() == 1 && group[0]->fail_on_malformed && !group[0]->answered && !group[0]->failed) {
+            group[0]->failed = true;
+            group[0]->error = hdr.error().message();
+            report(obs, *group[0], srv, Transport::Udp, QueryAttempt::Outcome::Error, group[0]->error);
+          }
+          continue;
+        }
         Exchange* match = nullptr;
         for (auto* ex : group)
           if (!ex->answered && !ex->failed && ex->id == hdr->id) match = ex;
         if (!match) continue;
         auto msg = parse_message(pkt);
-        if (!msg || !response_matches(*msg, *match)) continue;  // ignore forged/garbled
+        if (!msg || !response_matches(*msg, *match)) {  // ignore forged/garbled
+          if (match->fail_on_malformed) {
+            match->failed = true;
+            match->error = msg ? "malformed DNS message: the reply does not match the question"
+                               : msg.error().message();
+            report(obs, *match, srv, Transport::Udp, QueryAttempt::Outcome::Error, match->error);
+          }
+          continue;
+        }
         match->answered = true;
         match->raw.assign(pkt.begin(), pkt.end());
         match->msg = std::move(*msg);
@@ -338,7 +359,10 @@ void tcp_exchange(const NameServer& srv, Exchange& ex, int timeout_ms, QueryObse
     if (!read_exact(fd.get(), msg.data(), len, deadline, err)) return fail(err, err == "timed out");
     auto parsed = parse_message(msg);
     if (!parsed) return fail(parsed.error().message(), false);
-    if (!response_matches(*parsed, ex)) continue;
+    if (!response_matches(*parsed, ex)) {
+      if (ex.fail_on_malformed) return fail("malformed DNS message: the reply does not match the question", false);
+      continue;
+    }
     ex.answered = true;
     ex.raw = std::move(msg);
     ex.msg = std::move(*parsed);
@@ -683,6 +707,7 @@ Result<QueryResult> query(const NameServer& server, std::string_view name, uint1
   if (!exr) return exr.error();
   Exchange ex = std::move(*exr);
   ex.fixed_id = opts.id;
+  ex.fail_on_malformed = opts.fail_on_malformed;
   std::string what = "query " + ex.name + " " + type_to_string(qtype) + " @" + server.to_string();
   int tries = std::max(1, opts.tries);
   int timeout_ms = std::max(1, opts.timeout_ms);
