@@ -6,8 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "../../src/applets/dns/format_dig.cpp"
-#include "../../src/applets/dns/format_short.cpp"
+#include "applets/dns/format.h"
 
 using namespace netshoot::applet::dns;
 namespace w = netshoot::core::dns;

@@ -6,8 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "../../src/applets/dns/cli_dig.cpp"
-#include "../../src/applets/dns/cli_other.cpp"
+#include "applets/dns/options.h"
 
 using namespace netshoot::applet::dns;
 namespace w = netshoot::core::dns;

@@ -1,7 +1,7 @@
 // `dns resolve`'s diagnosis: why resolving a name cost more queries than it needed.
 #include <catch2/catch.hpp>
 
-#include "../../src/applets/dns/resolve.cpp"
+#include "applets/dns/resolve.h"
 
 using namespace netshoot::applet::dns;
 namespace w = netshoot::core::dns;

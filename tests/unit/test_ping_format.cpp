@@ -2,7 +2,7 @@
 // of ping and fping. The applet's sources are compiled in.
 #include <catch2/catch.hpp>
 
-#include "../../src/applets/ping/format.cpp"
+#include "applets/ping/format.h"
 
 using namespace netshoot::applet::ping;
 

@@ -2,8 +2,8 @@
 // The applet's sources are not in a library; the units under test are compiled in.
 #include <catch2/catch.hpp>
 
-#include "../../src/applets/ping/options.cpp"
-#include "../../src/applets/ping/icmp_prober.cpp"
+#include "applets/ping/options.h"
+#include "applets/ping/prober.h"
 
 using namespace netshoot::applet::ping;
 

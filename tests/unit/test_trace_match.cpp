@@ -2,7 +2,7 @@
 // answers to probes (no sockets). The applet's sources are compiled in directly.
 #include <catch2/catch.hpp>
 
-#include "../../src/applets/trace/match.cpp"
+#include "applets/trace/trace.h"
 
 using namespace netshoot;
 using namespace netshoot::applet::trace;

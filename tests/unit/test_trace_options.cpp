@@ -4,14 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "../../src/applets/trace/options.cpp"
+#include "applets/trace/trace.h"
 
-namespace netshoot::applet::trace {
-// The drivers are not under test here.
-int run_traceroute(const Context&, const Options&, const Target&) { return 0; }
-int run_mtr(const Context&, const Options&, const Target&) { return 0; }
-int run_mtr_live(const Context&, const Options&, const Target&) { return 0; }
-}  // namespace netshoot::applet::trace
 
 using namespace netshoot::applet::trace;
 

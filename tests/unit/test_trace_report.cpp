@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 
-#include "../../src/applets/trace/report.cpp"
+#include "applets/trace/trace.h"
 
 using namespace netshoot;
 using namespace netshoot::applet::trace;
