@@ -7,7 +7,7 @@ set -euo pipefail
 BUILD_PKGS=(build-essential cmake ninja-build pkg-config file
   libpcap-dev libmnl-dev libnftnl-dev libdbus-1-dev libcap-dev
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev catch2)
-TEST_PKGS=(clang-14 libclang-rt-14-dev iproute2 nftables procps psmisc util-linux
+TEST_PKGS=(clang-14 libclang-rt-14-dev iproute2 nftables procps psmisc util-linux net-tools bridge-utils
   tcpdump tshark iperf3 iperf dnsmasq-base unbound bind9-dnsutils iputils-ping
   traceroute mtr-tiny fping nmap busybox-static podman runc debootstrap hyperfine jq python3
   nsd ldnsutils knot-dnsutils dnsperf)
