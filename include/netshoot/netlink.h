@@ -176,8 +176,6 @@ struct Route {
   uint32_t mtu = 0;        // RTAX_MTU from RTA_METRICS, 0 = unset
   uint32_t uid = 0;        // RTA_UID (route get)
   std::vector<Nexthop> nexthops;  // RTA_MULTIPATH
-  std::optional<uint8_t> pref;    // RTA_PREF (IPv6 router preference: 0 medium, 1 high, 3 low)
-  bool has_priority = false;      // RTA_PRIORITY was present (IPv4 omits metric 0)
 
   // "default", "10.0.0.0/8", "192.0.2.1" (host routes without /32).
   std::string destination() const;
@@ -317,37 +315,5 @@ struct UnixSocket {
 
 // Needs the unix_diag module (ENOENT otherwise).
 Result<std::vector<UnixSocket>> dump_unix_sockets(uint32_t states = kAllSocketStates);
-
-// ---- bridges -------------------------------------------------------------------------
-
-// One forwarding database entry (RTM_GETNEIGH with AF_BRIDGE, as `bridge fdb show`).
-struct FdbEntry {
-  int ifindex = 0;               // the port (or the bridge itself, or a NIC's own table)
-  std::vector<uint8_t> lladdr;   // NDA_LLADDR
-  int master = 0;                // NDA_MASTER: bridge ifindex, 0 when absent
-  std::optional<uint16_t> vlan;  // NDA_VLAN
-  std::optional<IpAddr> dst;     // NDA_DST (vxlan remote)
-  uint16_t state = 0;            // NUD_*: PERMANENT = "permanent", NOARP = "static"
-  uint8_t flags = 0;             // NTF_SELF, NTF_MASTER, NTF_EXT_LEARNED, NTF_OFFLOADED, ...
-};
-
-Result<std::vector<FdbEntry>> dump_fdb();
-
-// A bridge port as `bridge link` shows it (RTM_GETLINK with AF_BRIDGE, IFLA_PROTINFO).
-struct BridgePort {
-  int ifindex = 0;
-  std::string name;
-  uint32_t flags = 0;   // IFF_*
-  uint32_t mtu = 0;
-  int master = 0;
-  int link = 0;         // IFLA_LINK (veth peer), 0 = none
-  std::optional<int> link_netnsid;
-  uint8_t state = 0;    // BR_STATE_*: 0 disabled, 1 listening, 2 learning, 3 forwarding, 4 blocking
-  std::optional<uint16_t> priority;
-  std::optional<uint32_t> cost;
-};
-
-std::string bridge_port_state_name(uint8_t state);
-Result<std::vector<BridgePort>> dump_bridge_ports();
 
 }  // namespace netshoot::core
