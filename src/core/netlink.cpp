@@ -615,8 +615,6 @@ bool parse_route(const nlmsghdr* nlh, Route& r) {
   r.oif = static_cast<int>(attr_int<uint32_t>(tb[RTA_OIF]));
   r.iif = static_cast<int>(attr_int<uint32_t>(tb[RTA_IIF]));
   r.priority = attr_int<uint32_t>(tb[RTA_PRIORITY]);
-  r.has_priority = tb[RTA_PRIORITY] != nullptr;
-  r.pref = attr_opt<uint8_t>(tb[RTA_PREF]);
   r.mark = attr_int<uint32_t>(tb[RTA_MARK]);
   r.uid = attr_int<uint32_t>(tb[RTA_UID]);
   if (tb[RTA_METRICS] != nullptr) {
@@ -909,76 +907,6 @@ Result<std::vector<UnixSocket>> dump_unix_sockets(uint32_t states) {
         }
         s.uid = attr_opt<uint32_t>(tb[UNIX_DIAG_UID]);
         out.push_back(std::move(s));
-      });
-}
-
-// ---- bridges ---------------------------------------------------------------------------
-
-Result<std::vector<FdbEntry>> dump_fdb() {
-  return collect<FdbEntry>(
-      NETLINK_ROUTE, "RTM_GETNEIGH",
-      [] {
-        Request req(RTM_GETNEIGH, 0);
-        req.extra<ndmsg>()->ndm_family = PF_BRIDGE;
-        return req;
-      },
-      [](const nlmsghdr* nlh, std::vector<FdbEntry>& out) {
-        if (nlh->nlmsg_type != RTM_NEWNEIGH) return;
-        const auto* ndm = header_of<ndmsg>(nlh);
-        if (ndm == nullptr || ndm->ndm_family != PF_BRIDGE) return;
-        const nlattr* tb[NDA_MAX + 1];
-        parse_attrs(nlh, sizeof(*ndm), tb, NDA_MAX);
-        FdbEntry e;
-        e.ifindex = ndm->ndm_ifindex;
-        e.state = ndm->ndm_state;
-        e.flags = ndm->ndm_flags;
-        e.lladdr = attr_bytes(tb[NDA_LLADDR]);
-        e.master = static_cast<int>(attr_int<uint32_t>(tb[NDA_MASTER]));
-        e.vlan = attr_opt<uint16_t>(tb[NDA_VLAN]);
-        e.dst = attr_addr(tb[NDA_DST]);
-        out.push_back(std::move(e));
-      });
-}
-
-std::string bridge_port_state_name(uint8_t state) {
-  static const char* const kNames[] = {"disabled", "listening", "learning", "forwarding", "blocking"};
-  if (state < std::size(kNames)) return kNames[state];
-  return std::to_string(state);
-}
-
-Result<std::vector<BridgePort>> dump_bridge_ports() {
-  return collect<BridgePort>(
-      NETLINK_ROUTE, "RTM_GETLINK",
-      [] {
-        Request req(RTM_GETLINK, 0);
-        req.extra<ifinfomsg>()->ifi_family = PF_BRIDGE;
-        return req;
-      },
-      [](const nlmsghdr* nlh, std::vector<BridgePort>& out) {
-        if (nlh->nlmsg_type != RTM_NEWLINK) return;
-        const auto* ifi = header_of<ifinfomsg>(nlh);
-        if (ifi == nullptr) return;
-        const nlattr* tb[IFLA_MAX + 1];
-        parse_attrs(nlh, sizeof(*ifi), tb, IFLA_MAX);
-        BridgePort p;
-        p.ifindex = ifi->ifi_index;
-        p.flags = ifi->ifi_flags;
-        p.name = attr_str(tb[IFLA_IFNAME]);
-        p.mtu = attr_int<uint32_t>(tb[IFLA_MTU]);
-        p.master = static_cast<int>(attr_int<uint32_t>(tb[IFLA_MASTER]));
-        p.link = static_cast<int>(attr_int<uint32_t>(tb[IFLA_LINK]));
-        p.link_netnsid = attr_opt<int32_t>(tb[IFLA_LINK_NETNSID]);
-        p.state = attr_int<uint8_t>(tb[IFLA_OPERSTATE]);  // replaced by the port state below
-        if (const nlattr* pi = tb[IFLA_PROTINFO]; pi != nullptr && (pi->nla_type & NLA_F_NESTED)) {
-          const nlattr* pt[IFLA_BRPORT_MAX + 1];
-          parse_nested(pi, pt, IFLA_BRPORT_MAX);
-          p.state = attr_int<uint8_t>(pt[IFLA_BRPORT_STATE]);
-          p.priority = attr_opt<uint16_t>(pt[IFLA_BRPORT_PRIORITY]);
-          p.cost = attr_opt<uint32_t>(pt[IFLA_BRPORT_COST]);
-        } else if (const nlattr* pi8 = tb[IFLA_PROTINFO]) {
-          p.state = attr_int<uint8_t>(pi8);  // older kernels: a bare u8 state
-        }
-        out.push_back(std::move(p));
       });
 }
 
