@@ -1,0 +1,75 @@
+// The probe scheduler shared by every scan technique: many probes in flight, an
+// adaptive retransmission timeout from measured RTTs (srtt + 4 rttvar, clamped by
+// the timing template), retries that grow only while retries are seen to pay off
+// (nmap's idea of "max successful try"), and optional rate limits.
+// A Prober sends one probe for an item (host x port) and reports replies back.
+#pragma once
+
+#include <poll.h>
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "netshoot/addr.h"
+#include "scan.h"
+
+namespace netshoot::applet::scan {
+
+int64_t now_ns() noexcept;
+
+class Scheduler;
+
+class Prober {
+ public:
+  virtual ~Prober() = default;
+  // 0 sent; EAGAIN/ENOBUFS: try again later; other errno: the item is given up.
+  virtual int send(size_t item, int attempt) = 0;
+  virtual void cancel(size_t /*item*/) {}
+  virtual void fds(std::vector<pollfd>& out) = 0;
+  virtual void drain(Scheduler& s) = 0;
+};
+
+struct ItemResult {
+  PortState state = PortState::unknown;
+  Reason reason = Reason::none;
+  int16_t ttl = -1;
+  uint8_t tries = 0;
+  bool done = false;
+  bool in_flight = false;
+  int64_t last_send = 0;
+};
+
+class Scheduler {
+ public:
+  // items = hosts * per_host; item / per_host is the host index.
+  Scheduler(size_t hosts, size_t per_host, const Timing& t, const Options& o);
+
+  // A reply for an item (ignored when the item already has a definite answer).
+  void answer(size_t item, PortState st, Reason r, int ttl, int64_t when_ns);
+  // Runs until every item is answered or given up. `order` lists items to send.
+  void run(Prober& p, const std::vector<size_t>& order);
+
+  const ItemResult& result(size_t item) const { return items_[item]; }
+  bool host_answered(size_t h) const { return host_srtt_[h] >= 0; }
+  double host_srtt_s(size_t h) const { return host_srtt_[h] / 1e9; }
+  size_t per_host() const { return per_host_; }
+  // Called for -d output: item answered with a definite state.
+  std::function<void(size_t, const ItemResult&)> on_answer;
+
+ private:
+  int64_t rto_ns() const;
+  int allowed_tries() const;
+
+  std::vector<ItemResult> items_;
+  std::vector<double> host_srtt_;  // ns, -1 unknown
+  std::vector<int64_t> host_start_;
+  size_t per_host_;
+  Timing t_;
+  Options o_;
+  double srtt_ = -1, rttvar_ = 0;  // ns
+  int max_ok_try_ = 1;
+  size_t inflight_ = 0;
+};
+
+}  // namespace netshoot::applet::scan

@@ -1,0 +1,335 @@
+// scan / nmap: the applet entry. Targets -> (discovery) -> TCP and UDP port scans
+// on the shared scheduler -> nmap-shaped reports (normal, -oN, -oG, --json).
+#include <linux/neighbour.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+#include "netshoot/applet.h"
+#include "netshoot/netlink.h"
+#include "netshoot/output.h"
+#include "netshoot/resolver.h"
+#include "probers.h"
+
+namespace netshoot::applet::scan {
+namespace {
+
+using core::IpAddr;
+
+constexpr uint64_t kHugeScan = 65536;
+
+std::string now_text(const char* fmt) {
+  char b[64];
+  time_t t = time(nullptr);
+  std::strftime(b, sizeof b, fmt, localtime(&t));
+  return b;
+}
+
+// Expands targets: addresses/ranges/CIDR via TargetList, names via our resolver.
+core::Result<std::vector<HostResult>> expand_targets(const Options& o) {
+  std::vector<std::string> specs = o.targets;
+  if (!o.input_list.empty()) {
+    std::ifstream in(o.input_list == "-" ? "/dev/stdin" : o.input_list);
+    if (!in) return core::make_error("Failed to open input file " + o.input_list + " for reading");
+    std::string w;
+    while (in >> w)
+      if (w[0] != '#') specs.push_back(w);
+  }
+  std::vector<HostResult> hosts;
+  uint64_t total = 0;
+  for (auto& s : specs) {
+    auto tl = core::TargetList::parse(s, {});
+    if (!tl) return core::make_error("Error parsing target \"" + s + "\": " + tl.error().message());
+    total += tl->size();
+    if (total > kHugeScan && !o.allow_huge)
+      return core::make_error("refusing to scan " + std::to_string(total) + " addresses (more than " +
+                              std::to_string(kHugeScan) + "); narrow the targets or pass --allow-large-scan");
+    auto cur = tl->cursor();
+    core::Target t;
+    while (cur.next(t)) {
+      HostResult h;
+      if (t.is_name()) {
+        auto r = core::dns::resolve_host(t.name, o.family);
+        if (!r || r->empty()) {
+          std::fprintf(stderr, "Failed to resolve \"%s\".\n", t.name.c_str());
+          continue;
+        }
+        h.addr = (*r)[0].addr;
+        h.name = t.name;
+      } else {
+        h.addr = t.addr;
+      }
+      hosts.push_back(std::move(h));
+    }
+  }
+  return hosts;
+}
+
+// Runs one technique over `hosts` (one family) and `ports`; fills results.
+core::Status scan_ports(const Options& o, std::vector<HostResult*>& hosts, core::L4Proto proto, Technique tech) {
+  ScanSet set;
+  for (auto* h : hosts) set.hosts.push_back(h->addr);
+  auto ports = o.sequential ? o.ports.ordered(proto) : o.ports.shuffled(proto, uint64_t(now_ns()));
+  if (ports.empty() || set.hosts.empty()) return {};
+  set.ports = ports;
+  set.index();
+  int family = set.hosts[0].family();
+  Timing t = timing_for(o);
+  Options oo = o;
+  oo.technique = tech;
+  core::Result<std::unique_ptr<Prober>> p = core::make_error("");
+  if (tech == Technique::syn) {
+    p = make_syn_prober(set, family);
+  } else if (tech == Technique::connect) {
+    size_t w = 0;
+    p = make_connect_prober(set, family, &w);
+    if (w) t.max_window = std::min<int>(t.max_window, int(w));
+  } else {
+    p = make_udp_prober(set, family);
+    // UDP: closed ports answer with ICMP (rate-limited by most kernels); keep the window modest
+    t.max_window = std::min(t.max_window, 256);
+  }
+  if (!p) return p.error();
+  Scheduler sched(set.hosts.size(), set.ports.size(), t, oo);
+  if (o.verbose || o.debug) {
+    sched.on_answer = [&](size_t item, const ItemResult& r) {
+      bool show = r.state == PortState::open ? (o.verbose || o.debug) : o.debug >= 2;
+      if (!show) return;
+      std::printf("Discovered %s port %u/%s on %s\n", state_name(r.state), set.ports[item % set.ports.size()],
+                  std::string(core::to_string(proto)).c_str(), set.hosts[item / set.ports.size()].to_string().c_str());
+    };
+  }
+  std::vector<size_t> order;
+  order.reserve(set.hosts.size() * set.ports.size());
+  for (size_t pi = 0; pi < set.ports.size(); ++pi)
+    for (size_t hi = 0; hi < set.hosts.size(); ++hi) order.push_back(hi * set.ports.size() + pi);
+  sched.run(**p, order);
+  std::fflush(stdout);
+  for (size_t hi = 0; hi < hosts.size(); ++hi) {
+    auto* h = hosts[hi];
+    for (size_t pi = 0; pi < set.ports.size(); ++pi) {
+      const auto& r = sched.result(hi * set.ports.size() + pi);
+      h->ports.push_back({set.ports[pi], proto, r.state, r.reason, r.ttl});
+      // any answer from the host itself proves it is up; "unreachable" from our
+      // own stack or a router (ARP failed, no route) says the opposite
+      bool from_host = r.reason != Reason::no_response && r.reason != Reason::none &&
+                       r.reason != Reason::host_unreach && r.reason != Reason::net_unreach &&
+                       r.reason != Reason::time_exceeded;
+      if (from_host && !h->up) {
+        h->up = true;
+        h->up_reason = r.reason;
+        h->up_ttl = r.ttl;
+      }
+    }
+    std::sort(h->ports.begin(), h->ports.end(), [](const PortResult& a, const PortResult& b) {
+      return a.proto != b.proto ? a.proto < b.proto : a.port < b.port;
+    });
+    if (sched.host_answered(hi)) {
+      double l = sched.host_srtt_s(hi);
+      h->latency_s = h->latency_s < 0 ? l : std::min(h->latency_s, l);
+    }
+  }
+  return {};
+}
+
+// -sn (and the ping stage before port scans of several hosts).
+core::Status discover(const Options& o, std::vector<HostResult*>& hosts, bool raw) {
+  if (hosts.empty()) return {};
+  ScanSet set;
+  for (auto* h : hosts) set.hosts.push_back(h->addr);
+  set.index();
+  Timing t = timing_for(o);
+  t.max_retries = std::min(t.max_retries, 2);
+  // neighbour resolution of on-link hosts happens before the first probe leaves:
+  // do not let fast answers from other hosts shrink the timeout below that
+  t.min_rtt_ms = std::max(t.min_rtt_ms, 100.0);
+  if (!raw) {
+    Options oo = o;
+    oo.ports = core::PortSet{};
+    oo.ports.add(core::L4Proto::tcp, 80);
+    oo.ports.add(core::L4Proto::tcp, 443);
+    oo.sequential = true;
+    std::vector<HostResult*> tmp;
+    std::vector<HostResult> copies(hosts.size());
+    for (size_t i = 0; i < hosts.size(); ++i) copies[i].addr = hosts[i]->addr, tmp.push_back(&copies[i]);
+    if (auto st = scan_ports(oo, tmp, core::L4Proto::tcp, Technique::connect); !st) return st;
+    for (size_t i = 0; i < hosts.size(); ++i) {
+      bool up = false;
+      for (auto& p : copies[i].ports)
+        if (p.reason == Reason::syn_ack || p.reason == Reason::conn_refused) up = true;
+      if (up) {
+        hosts[i]->up = true;
+        hosts[i]->up_reason = copies[i].up_reason;
+        hosts[i]->latency_s = copies[i].latency_s;
+      }
+    }
+    return {};
+  }
+  set.ports.clear();
+  auto p = make_discovery_prober(set, set.hosts[0].family(), true);
+  if (!p) return p.error();
+  Options oo = o;
+  oo.technique = Technique::ping_only;
+  Scheduler sched(set.hosts.size(), 1, t, oo);
+  std::vector<size_t> order(set.hosts.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  sched.run(**p, order);
+  // ARP/NDP: on-link hosts that answered neighbour solicitation are up even when
+  // they drop every probe (the kernel resolved them while we sent).
+  auto neigh = core::dump_neighbours(set.hosts[0].family());
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    const auto& r = sched.result(i);
+    if (r.reason != Reason::no_response && r.reason != Reason::none) {
+      hosts[i]->up = true;
+      hosts[i]->up_reason = r.reason;
+      hosts[i]->up_ttl = r.ttl;
+      if (sched.host_answered(i)) hosts[i]->latency_s = sched.host_srtt_s(i);
+    } else if (neigh) {
+      for (auto& n : *neigh) {
+        if (n.address == hosts[i]->addr && n.lladdr.size() > 0 &&
+            (n.state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT))) {
+          hosts[i]->up = true;
+          hosts[i]->up_reason = Reason::arp_response;
+        }
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+int run(Context& ctx, int argc, char** argv) {
+  const bool root = ::geteuid() == 0;
+  auto po = parse_options(argc, argv, root);
+  if (!po) {
+    std::fprintf(stderr, "%s\nQUITTING!\n", po.error().message().c_str());
+    return 1;
+  }
+  Options& o = *po;
+  if (o.help) { std::fputs(usage().c_str(), stdout); return 0; }
+  if (o.version) { std::printf("Nmap-compatible netshoot scan %s\n", NETSHOOT_VERSION); return 0; }
+  if (ctx.verbose > o.verbose) o.verbose = ctx.verbose;
+  // -oG - : the grepable lines replace the normal output on stdout, as nmap does
+  std::FILE* devnull = o.out_grep == "-" ? std::fopen("/dev/null", "w") : nullptr;
+  auto out = core::Output::make(ctx.json, devnull ? devnull : stdout);
+  const int64_t t0 = now_ns();
+  std::string cmdline;
+  for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
+  out->text("Starting Nmap-compatible netshoot scan " NETSHOOT_VERSION " at " + now_text("%Y-%m-%d %H:%M %Z"));
+  out->flush();
+  auto targets = expand_targets(o);
+  if (!targets) {
+    std::fprintf(stderr, "%s\nQUITTING!\n", targets.error().message().c_str());
+    return 1;
+  }
+  auto& hosts = *targets;
+  std::unique_ptr<std::ofstream> grep_file, normal_file;
+  std::ostream* grep = nullptr;
+  std::ostringstream grep_stdout;
+  if (!o.out_grep.empty()) {
+    if (o.out_grep == "-") grep = &grep_stdout;
+    else grep_file = std::make_unique<std::ofstream>(o.out_grep), grep = grep_file.get();
+    *grep << "# Nmap 7.93 scan initiated " << now_text("%a %b %e %H:%M:%S %Y") << " as: " << cmdline << "\n";
+  }
+  if (!o.out_normal.empty()) normal_file = std::make_unique<std::ofstream>(o.out_normal);
+  if (hosts.empty()) {
+    std::fprintf(stderr, "WARNING: No targets were specified, so 0 hosts scanned.\n");
+    out->text("Nmap done: 0 IP addresses (0 hosts up) scanned in " + format_elapsed((now_ns() - t0) / 1e9) + " seconds");
+    out->flush();
+    return 0;
+  }
+  // group by family
+  for (int fam : {AF_INET, AF_INET6}) {
+    std::vector<HostResult*> group;
+    for (auto& h : hosts)
+      if (h.addr.family() == fam) group.push_back(&h);
+    if (group.empty()) continue;
+    bool raw = root;
+    std::vector<HostResult*> to_scan;
+    if (o.technique == Technique::ping_only) {
+      if (auto st = discover(o, group, raw); !st) {
+        std::fprintf(stderr, "%s\nQUITTING!\n", st.error().message().c_str());
+        return 1;
+      }
+      continue;
+    }
+    if (o.no_ping) {
+      for (auto* h : group) h->up = true, h->up_reason = Reason::user_set;
+      to_scan = group;
+    } else if (group.size() > 1) {
+      if (auto st = discover(o, group, raw); !st) {
+        std::fprintf(stderr, "%s\nQUITTING!\n", st.error().message().c_str());
+        return 1;
+      }
+      for (auto* h : group)
+        if (h->up) to_scan.push_back(h);
+    } else {
+      to_scan = group;  // one host: the port scan itself tells whether it is up
+    }
+    core::Status st;
+    if (o.technique == Technique::syn || o.technique == Technique::connect)
+      st = scan_ports(o, to_scan, core::L4Proto::tcp, o.technique);
+    if (st && (o.technique == Technique::udp || o.udp_too))
+      st = scan_ports(o, to_scan, core::L4Proto::udp, Technique::udp);
+    if (!st) {
+      std::fprintf(stderr, "%s\nQUITTING!\n", st.error().message().c_str());
+      return 1;
+    }
+    if (o.no_ping)
+      for (auto* h : group) h->up = true;
+  }
+  size_t up = 0;
+  for (auto& h : hosts) {
+    if (h.up && !o.no_dns) {
+      core::dns::ResolverConfig cfg;
+      cfg.timeout_ms = 500;
+      if (auto r = core::dns::reverse_lookup(h.addr, cfg)) h.rdns = *r;
+    }
+    if (h.up) ++up;
+    if (!h.up && hosts.size() > 1) continue;  // nmap lists only up hosts of a range
+    if (!h.up) continue;
+    std::string text = format_host(h, o);
+    if (out->json()) {
+      core::Json ports = core::Json::array();
+      for (auto& p : h.ports)
+        ports.push_back({{"port", p.port}, {"proto", std::string(core::to_string(p.proto))},
+                         {"state", state_name(p.state)}, {"reason", reason_name(p.reason)},
+                         {"ttl", p.ttl >= 0 ? core::Json(p.ttl) : core::Json()},
+                         {"service", std::string(core::service_name(p.port, p.proto))}});
+      out->record("host",
+                  {{"addr", h.addr.to_string()}, {"name", h.name}, {"rdns", h.rdns}, {"up", h.up},
+                   {"reason", reason_name(h.up_reason)},
+                   {"latency_s", h.latency_s >= 0 ? core::Json(h.latency_s) : core::Json()}, {"ports", ports}},
+                  text);
+    } else {
+      out->text(text);
+    }
+    if (o.technique != Technique::ping_only) out->text("");
+    if (normal_file) *normal_file << text << "\n\n";
+    if (grep) *grep << format_grepable(h, o);
+  }
+  std::string done_tail = std::to_string(hosts.size()) + (hosts.size() == 1 ? " IP address (" : " IP addresses (") +
+                          std::to_string(up) + (up == 1 ? " host up)" : " hosts up)") + " scanned in " +
+                          format_elapsed((now_ns() - t0) / 1e9) + " seconds";
+  if (up == 0 && hosts.size() == 1)
+    out->text("Note: Host seems down. If it is really up, but blocking our ping probes, try -Pn");
+  out->record("summary", {{"addresses", hosts.size()}, {"up", up}, {"elapsed_s", (now_ns() - t0) / 1e9}},
+              "Nmap done: " + done_tail);
+  out->flush();
+  if (normal_file) *normal_file << "# Nmap done at " << now_text("%a %b %e %H:%M:%S %Y") << " -- " << done_tail << "\n";
+  if (grep) {
+    *grep << "# Nmap done at " << now_text("%a %b %e %H:%M:%S %Y") << " -- " << done_tail << "\n";
+    if (grep == &grep_stdout) {
+      std::fputs(grep_stdout.str().c_str(), stdout);
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
+
+}  // namespace netshoot::applet::scan
