@@ -105,6 +105,9 @@ struct Link {
   std::string kind;              // IFLA_INFO_KIND: veth, bridge, vxlan, ... ("" = none)
   std::string slave_kind;        // IFLA_INFO_SLAVE_KIND: bridge port, bond slave, ...
   std::optional<LinkStats> stats;
+  // Bridges only (IFLA_INFO_DATA): IFLA_BR_BRIDGE_ID as "8000.f6c1c1fe0749", IFLA_BR_STP_STATE.
+  std::string bridge_id;
+  std::optional<uint32_t> stp_state;
 
   bool up() const;
   bool lower_up() const;
@@ -176,6 +179,8 @@ struct Route {
   uint32_t mtu = 0;        // RTAX_MTU from RTA_METRICS, 0 = unset
   uint32_t uid = 0;        // RTA_UID (route get)
   std::vector<Nexthop> nexthops;  // RTA_MULTIPATH
+  std::optional<uint8_t> pref;    // RTA_PREF (IPv6 router preference: 0 medium, 1 high, 3 low)
+  bool has_priority = false;      // RTA_PRIORITY was present (IPv4 omits metric 0)
 
   // "default", "10.0.0.0/8", "192.0.2.1" (host routes without /32).
   std::string destination() const;
@@ -300,8 +305,11 @@ struct InetSocket {
 // family AF_INET or AF_INET6 (AF_INET6 includes dual-stack sockets' v4-mapped
 // peers); protocol IPPROTO_TCP, IPPROTO_UDP or IPPROTO_RAW; states is a mask of
 // state_bit(...). raw needs the raw_diag module (ENOENT otherwise).
+// tcp_details=false skips INET_DIAG_INFO/CONG (tcp_info, congestion): about half
+// the kernel's work and bytes for a plain listing (ss -tan without -i).
 Result<std::vector<InetSocket>> dump_inet_sockets(int family, int protocol,
-                                                  uint32_t states = kAllSocketStates);
+                                                  uint32_t states = kAllSocketStates,
+                                                  bool tcp_details = true);
 
 struct UnixSocket {
   uint8_t type = 0;         // SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET
@@ -315,5 +323,37 @@ struct UnixSocket {
 
 // Needs the unix_diag module (ENOENT otherwise).
 Result<std::vector<UnixSocket>> dump_unix_sockets(uint32_t states = kAllSocketStates);
+
+// ---- bridges -------------------------------------------------------------------------
+
+// One forwarding database entry (RTM_GETNEIGH with AF_BRIDGE, as `bridge fdb show`).
+struct FdbEntry {
+  int ifindex = 0;               // the port (or the bridge itself, or a NIC's own table)
+  std::vector<uint8_t> lladdr;   // NDA_LLADDR
+  int master = 0;                // NDA_MASTER: bridge ifindex, 0 when absent
+  std::optional<uint16_t> vlan;  // NDA_VLAN
+  std::optional<IpAddr> dst;     // NDA_DST (vxlan remote)
+  uint16_t state = 0;            // NUD_*: PERMANENT = "permanent", NOARP = "static"
+  uint8_t flags = 0;             // NTF_SELF, NTF_MASTER, NTF_EXT_LEARNED, NTF_OFFLOADED, ...
+};
+
+Result<std::vector<FdbEntry>> dump_fdb();
+
+// A bridge port as `bridge link` shows it (RTM_GETLINK with AF_BRIDGE, IFLA_PROTINFO).
+struct BridgePort {
+  int ifindex = 0;
+  std::string name;
+  uint32_t flags = 0;   // IFF_*
+  uint32_t mtu = 0;
+  int master = 0;
+  int link = 0;         // IFLA_LINK (veth peer), 0 = none
+  std::optional<int> link_netnsid;
+  uint8_t state = 0;    // BR_STATE_*: 0 disabled, 1 listening, 2 learning, 3 forwarding, 4 blocking
+  std::optional<uint16_t> priority;
+  std::optional<uint32_t> cost;
+};
+
+std::string bridge_port_state_name(uint8_t state);
+Result<std::vector<BridgePort>> dump_bridge_ports();
 
 }  // namespace netshoot::core

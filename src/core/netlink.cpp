@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -377,6 +378,17 @@ bool parse_link(const nlmsghdr* nlh, Link& link) {
     parse_nested(tb[IFLA_LINKINFO], info, IFLA_INFO_MAX);
     link.kind = attr_str(info[IFLA_INFO_KIND]);
     link.slave_kind = attr_str(info[IFLA_INFO_SLAVE_KIND]);
+    if (link.kind == "bridge" && info[IFLA_INFO_DATA] != nullptr) {
+      const nlattr* br[IFLA_BR_MAX + 1];
+      parse_nested(info[IFLA_INFO_DATA], br, IFLA_BR_MAX);
+      if (auto id = attr_opt<ifla_bridge_id>(br[IFLA_BR_BRIDGE_ID])) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%02x%02x.%02x%02x%02x%02x%02x%02x", id->prio[0], id->prio[1], id->addr[0],
+                      id->addr[1], id->addr[2], id->addr[3], id->addr[4], id->addr[5]);
+        link.bridge_id = buf;
+      }
+      link.stp_state = attr_opt<uint32_t>(br[IFLA_BR_STP_STATE]);
+    }
   }
 
   if (const nlattr* a = tb[IFLA_STATS64]) {
@@ -615,6 +627,8 @@ bool parse_route(const nlmsghdr* nlh, Route& r) {
   r.oif = static_cast<int>(attr_int<uint32_t>(tb[RTA_OIF]));
   r.iif = static_cast<int>(attr_int<uint32_t>(tb[RTA_IIF]));
   r.priority = attr_int<uint32_t>(tb[RTA_PRIORITY]);
+  r.has_priority = tb[RTA_PRIORITY] != nullptr;
+  r.pref = attr_opt<uint8_t>(tb[RTA_PREF]);
   r.mark = attr_int<uint32_t>(tb[RTA_MARK]);
   r.uid = attr_int<uint32_t>(tb[RTA_UID]);
   if (tb[RTA_METRICS] != nullptr) {
@@ -800,7 +814,7 @@ std::string socket_state_name(uint8_t state) {
   return std::to_string(state);
 }
 
-Result<std::vector<InetSocket>> dump_inet_sockets(int family, int protocol, uint32_t states) {
+Result<std::vector<InetSocket>> dump_inet_sockets(int family, int protocol, uint32_t states, bool tcp_details) {
   if (family != AF_INET && family != AF_INET6)
     return Error{EAFNOSUPPORT, "sock_diag: family must be AF_INET or AF_INET6", {}};
   if (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP && protocol != IPPROTO_RAW)
@@ -813,7 +827,7 @@ Result<std::vector<InetSocket>> dump_inet_sockets(int family, int protocol, uint
         r->sdiag_family = static_cast<uint8_t>(family);
         r->sdiag_protocol = static_cast<uint8_t>(protocol);
         r->idiag_states = states;
-        if (protocol == IPPROTO_TCP)
+        if (protocol == IPPROTO_TCP && tcp_details)
           r->idiag_ext = (1u << (INET_DIAG_CONG - 1)) | (1u << (INET_DIAG_INFO - 1));
         // raw_diag reads the socket's protocol from this byte (inet_diag_req_raw).
         if (protocol == IPPROTO_RAW) r->pad = IPPROTO_RAW;
@@ -907,6 +921,76 @@ Result<std::vector<UnixSocket>> dump_unix_sockets(uint32_t states) {
         }
         s.uid = attr_opt<uint32_t>(tb[UNIX_DIAG_UID]);
         out.push_back(std::move(s));
+      });
+}
+
+// ---- bridges ---------------------------------------------------------------------------
+
+Result<std::vector<FdbEntry>> dump_fdb() {
+  return collect<FdbEntry>(
+      NETLINK_ROUTE, "RTM_GETNEIGH",
+      [] {
+        Request req(RTM_GETNEIGH, 0);
+        req.extra<ndmsg>()->ndm_family = PF_BRIDGE;
+        return req;
+      },
+      [](const nlmsghdr* nlh, std::vector<FdbEntry>& out) {
+        if (nlh->nlmsg_type != RTM_NEWNEIGH) return;
+        const auto* ndm = header_of<ndmsg>(nlh);
+        if (ndm == nullptr || ndm->ndm_family != PF_BRIDGE) return;
+        const nlattr* tb[NDA_MAX + 1];
+        parse_attrs(nlh, sizeof(*ndm), tb, NDA_MAX);
+        FdbEntry e;
+        e.ifindex = ndm->ndm_ifindex;
+        e.state = ndm->ndm_state;
+        e.flags = ndm->ndm_flags;
+        e.lladdr = attr_bytes(tb[NDA_LLADDR]);
+        e.master = static_cast<int>(attr_int<uint32_t>(tb[NDA_MASTER]));
+        e.vlan = attr_opt<uint16_t>(tb[NDA_VLAN]);
+        e.dst = attr_addr(tb[NDA_DST]);
+        out.push_back(std::move(e));
+      });
+}
+
+std::string bridge_port_state_name(uint8_t state) {
+  static const char* const kNames[] = {"disabled", "listening", "learning", "forwarding", "blocking"};
+  if (state < std::size(kNames)) return kNames[state];
+  return std::to_string(state);
+}
+
+Result<std::vector<BridgePort>> dump_bridge_ports() {
+  return collect<BridgePort>(
+      NETLINK_ROUTE, "RTM_GETLINK",
+      [] {
+        Request req(RTM_GETLINK, 0);
+        req.extra<ifinfomsg>()->ifi_family = PF_BRIDGE;
+        return req;
+      },
+      [](const nlmsghdr* nlh, std::vector<BridgePort>& out) {
+        if (nlh->nlmsg_type != RTM_NEWLINK) return;
+        const auto* ifi = header_of<ifinfomsg>(nlh);
+        if (ifi == nullptr) return;
+        const nlattr* tb[IFLA_MAX + 1];
+        parse_attrs(nlh, sizeof(*ifi), tb, IFLA_MAX);
+        BridgePort p;
+        p.ifindex = ifi->ifi_index;
+        p.flags = ifi->ifi_flags;
+        p.name = attr_str(tb[IFLA_IFNAME]);
+        p.mtu = attr_int<uint32_t>(tb[IFLA_MTU]);
+        p.master = static_cast<int>(attr_int<uint32_t>(tb[IFLA_MASTER]));
+        p.link = static_cast<int>(attr_int<uint32_t>(tb[IFLA_LINK]));
+        p.link_netnsid = attr_opt<int32_t>(tb[IFLA_LINK_NETNSID]);
+        p.state = attr_int<uint8_t>(tb[IFLA_OPERSTATE]);  // replaced by the port state below
+        if (const nlattr* pi = tb[IFLA_PROTINFO]; pi != nullptr && (pi->nla_type & NLA_F_NESTED)) {
+          const nlattr* pt[IFLA_BRPORT_MAX + 1];
+          parse_nested(pi, pt, IFLA_BRPORT_MAX);
+          p.state = attr_int<uint8_t>(pt[IFLA_BRPORT_STATE]);
+          p.priority = attr_opt<uint16_t>(pt[IFLA_BRPORT_PRIORITY]);
+          p.cost = attr_opt<uint32_t>(pt[IFLA_BRPORT_COST]);
+        } else if (const nlattr* pi8 = tb[IFLA_PROTINFO]) {
+          p.state = attr_int<uint8_t>(pi8);  // older kernels: a bare u8 state
+        }
+        out.push_back(std::move(p));
       });
 }
 

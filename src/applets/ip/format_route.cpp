@@ -1,0 +1,243 @@
+// ip: text and JSON of routes, neighbours and policy rules, iproute2's shapes.
+#include <linux/fib_rules.h>
+#include <linux/in_route.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+
+#include <fmt/format.h>
+
+#include "applets/ip/ip_format.h"
+
+namespace netshoot::applet::ip {
+namespace {
+
+// Tokens of one output line; text() joins them the way iproute2 prints ("x y z ").
+struct Line {
+  std::string s;
+  void add(std::string_view tok) {
+    s += tok;
+    s += ' ';
+  }
+  void add(std::string_view key, std::string_view val) {
+    add(key);
+    add(val);
+  }
+};
+
+std::vector<std::string> nh_flags(uint32_t f) {
+  std::vector<std::string> out;
+  static const std::pair<uint32_t, const char*> kFlags[] = {
+      {RTNH_F_DEAD, "dead"}, {RTNH_F_ONLINK, "onlink"}, {RTNH_F_PERVASIVE, "pervasive"},
+      {RTNH_F_OFFLOAD, "offload"}, {RTNH_F_LINKDOWN, "linkdown"}, {RTNH_F_UNRESOLVED, "unresolved"}};
+  for (const auto& [bit, name] : kFlags)
+    if (f & bit) out.emplace_back(name);
+  return out;
+}
+
+std::vector<std::string> cache_flags(uint32_t f) {
+  std::vector<std::string> out;
+  static const std::pair<uint32_t, const char*> kFlags[] = {
+      {RTCF_LOCAL, "local"}, {RTCF_BROADCAST, "broadcast"}, {RTCF_MULTICAST, "multicast"},
+      {RTCF_REDIRECTED, "redirected"}, {RTCF_DOREDIRECT, "redirect"}, {RTCF_DIRECTSRC, "src-direct"},
+      {RTCF_NOTIFY, "notify"}};
+  for (const auto& [bit, name] : kFlags)
+    if (f & bit) out.emplace_back(name);
+  return out;
+}
+
+std::string pref_name(uint8_t p) {
+  switch (p) {
+    case 0: return "medium";
+    case 1: return "high";
+    case 3: return "low";
+    default: return std::to_string(p);
+  }
+}
+
+std::string source_text(const core::Route& r) {
+  std::string s = r.src->to_string();
+  if (r.src_len != 0 && r.src_len != r.src->size() * 8) s += "/" + std::to_string(r.src_len);
+  return s;
+}
+
+bool shows_proto(const core::Route& r) { return r.protocol != RTPROT_BOOT && r.protocol != RTPROT_UNSPEC; }
+bool shows_table(const core::Route& r, const FormatOptions& o, bool get) {
+  return (o.show_table || get) && r.table != RT_TABLE_MAIN;
+}
+bool cached(const core::Route& r, bool get) { return get && r.family == AF_INET && (r.flags & RTM_F_CLONED); }
+
+}  // namespace
+
+std::string format_route(const core::Route& r, const Names& names, const FormatOptions& o, bool get) {
+  Line l;
+  if (r.type != RTN_UNICAST) l.add(core::route_type_name(r.type));
+  l.add(r.destination());
+  if (r.src) l.add("from", source_text(r));
+  if (r.gateway && r.nexthops.empty()) l.add("via", r.gateway->to_string());
+  if (r.oif && o.show_dev) l.add("dev", names.name(r.oif));
+  if (shows_table(r, o, get)) l.add("table", core::route_table_name(r.table));
+  if (shows_proto(r)) l.add("proto", core::route_protocol_name(r.protocol));
+  if (r.scope != RT_SCOPE_UNIVERSE) l.add("scope", core::scope_name(r.scope));
+  if (r.prefsrc) l.add("src", r.prefsrc->to_string());
+  if (r.has_priority) l.add("metric", std::to_string(r.priority));
+  for (const auto& f : nh_flags(r.flags)) l.add(f);
+  if (r.mark) l.add("mark", std::to_string(r.mark));
+  if (get && r.family == AF_INET) l.add("uid", std::to_string(r.uid));
+  if (cached(r, get)) {
+    l.s += "\n    cache ";
+    auto cf = cache_flags(r.flags);
+    if (!cf.empty()) l.s += "<" + fmt::format("{}", fmt::join(cf, ",")) + "> ";
+  }
+  if (r.mtu) l.add("mtu", std::to_string(r.mtu));
+  if (r.iif && get) l.add("iif", names.name(r.iif));
+  for (const auto& nh : r.nexthops) {
+    l.s += "\n\tnexthop ";
+    if (nh.gateway) l.add("via", nh.gateway->to_string());
+    if (nh.ifindex) l.add("dev", names.name(nh.ifindex));
+    l.add("weight", std::to_string(nh.weight));
+    for (const auto& f : nh_flags(nh.flags)) l.add(f);
+  }
+  if (r.pref) l.s += "pref " + pref_name(*r.pref);
+  return l.s;
+}
+
+Json route_json(const core::Route& r, const Names& names, const FormatOptions& o, bool get) {
+  Json j;
+  if (r.type != RTN_UNICAST) j["type"] = core::route_type_name(r.type);
+  j["dst"] = r.destination();
+  if (r.src) j["from"] = source_text(r);
+  if (r.gateway && r.nexthops.empty()) j["gateway"] = r.gateway->to_string();
+  if (r.oif && o.show_dev) j["dev"] = names.name(r.oif);
+  if (shows_table(r, o, get)) j["table"] = core::route_table_name(r.table);
+  if (shows_proto(r)) j["protocol"] = core::route_protocol_name(r.protocol);
+  if (r.scope != RT_SCOPE_UNIVERSE) j["scope"] = core::scope_name(r.scope);
+  if (r.prefsrc) j["prefsrc"] = r.prefsrc->to_string();
+  if (r.has_priority) j["metric"] = r.priority;
+  j["flags"] = nh_flags(r.flags);
+  if (r.mark) j["mark"] = r.mark;
+  if (get && r.family == AF_INET) j["uid"] = r.uid;
+  if (cached(r, get)) j["cache"] = cache_flags(r.flags);
+  if (r.mtu) j["metrics"] = Json::array({Json{{"mtu", r.mtu}}});
+  if (r.iif && get) j["iif"] = names.name(r.iif);
+  if (!r.nexthops.empty()) {
+    Json hops = Json::array();
+    for (const auto& nh : r.nexthops) {
+      Json h;
+      if (nh.gateway) h["gateway"] = nh.gateway->to_string();
+      if (nh.ifindex) h["dev"] = names.name(nh.ifindex);
+      h["weight"] = nh.weight;
+      h["flags"] = nh_flags(nh.flags);
+      hops.push_back(std::move(h));
+    }
+    j["nexthops"] = std::move(hops);
+  }
+  if (r.pref) j["pref"] = pref_name(*r.pref);
+  return j;
+}
+
+std::vector<std::string> neigh_states(uint16_t state) {
+  std::vector<std::string> out;
+  static const std::pair<uint16_t, const char*> kStates[] = {
+      {NUD_INCOMPLETE, "INCOMPLETE"}, {NUD_REACHABLE, "REACHABLE"}, {NUD_STALE, "STALE"},
+      {NUD_DELAY, "DELAY"}, {NUD_PROBE, "PROBE"}, {NUD_FAILED, "FAILED"},
+      {NUD_NOARP, "NOARP"}, {NUD_PERMANENT, "PERMANENT"}};
+  for (const auto& [bit, name] : kStates)
+    if (state & bit) out.emplace_back(name);
+  return out;
+}
+
+std::string format_neigh(const core::Neighbour& n, const Names& names, const FormatOptions& o) {
+  Line l;
+  l.add(n.address.to_string());
+  if (o.show_dev) l.add("dev", names.name(n.ifindex));
+  if (!n.lladdr.empty()) l.add("lladdr", core::format_lladdr(n.lladdr));
+  if (n.flags & NTF_ROUTER) l.add("router");
+  if (n.flags & NTF_PROXY) l.add("proxy");
+  if (n.flags & NTF_EXT_LEARNED) l.add("extern_learn");
+  for (const auto& s : neigh_states(n.state)) l.add(s);
+  return l.s;
+}
+
+Json neigh_json(const core::Neighbour& n, const Names& names, const FormatOptions& o) {
+  Json j;
+  j["dst"] = n.address.to_string();
+  if (o.show_dev) j["dev"] = names.name(n.ifindex);
+  if (!n.lladdr.empty()) j["lladdr"] = core::format_lladdr(n.lladdr);
+  if (n.flags & NTF_ROUTER) j["router"] = nullptr;
+  if (n.flags & NTF_PROXY) j["proxy"] = nullptr;
+  if (n.flags & NTF_EXT_LEARNED) j["extern_learn"] = nullptr;
+  j["state"] = neigh_states(n.state);
+  return j;
+}
+
+namespace {
+
+std::string hex(uint32_t v) { return fmt::format("{:#x}", v); }
+
+std::string rule_action(const core::Rule& r) {
+  switch (r.action) {
+    case FR_ACT_TO_TBL: return "lookup " + core::route_table_name(r.table);
+    case FR_ACT_GOTO: return "goto " + std::to_string(r.goto_target.value_or(0));
+    default: return r.action_name();
+  }
+}
+
+}  // namespace
+
+std::string format_rule(const core::Rule& r) {
+  std::string s = std::to_string(r.priority) + ":\t";
+  if (r.flags & FIB_RULE_INVERT) s += "not ";
+  s += "from ";
+  s += r.src ? r.src->to_string() + (r.src_len != r.src->size() * 8 ? "/" + std::to_string(r.src_len) : "") : "all";
+  if (r.dst) s += " to " + r.dst->to_string() + (r.dst_len != r.dst->size() * 8 ? "/" + std::to_string(r.dst_len) : "");
+  if (r.tos) s += " tos " + hex(r.tos);
+  if (r.fwmark || r.fwmask) {
+    s += " fwmark " + hex(r.fwmark.value_or(0));
+    if (r.fwmask && *r.fwmask != 0xffffffffu) s += "/" + hex(*r.fwmask);
+  }
+  if (!r.iifname.empty()) s += " iif " + r.iifname;
+  if (!r.oifname.empty()) s += " oif " + r.oifname;
+  if (r.uid_range) s += fmt::format(" uidrange {}-{}", r.uid_range->first, r.uid_range->second);
+  if (r.ip_proto) s += " ipproto " + std::to_string(*r.ip_proto);
+  if (r.sport) s += r.sport->first == r.sport->second ? fmt::format(" sport {}", r.sport->first)
+                                                       : fmt::format(" sport {}-{}", r.sport->first, r.sport->second);
+  if (r.dport) s += r.dport->first == r.dport->second ? fmt::format(" dport {}", r.dport->first)
+                                                       : fmt::format(" dport {}-{}", r.dport->first, r.dport->second);
+  s += " " + rule_action(r);
+  if (r.suppress_prefixlen && *r.suppress_prefixlen != 0xffffffffu)
+    s += " suppress_prefixlength " + std::to_string(*r.suppress_prefixlen);
+  return s;
+}
+
+Json rule_json(const core::Rule& r) {
+  Json j;
+  j["priority"] = r.priority;
+  if (r.flags & FIB_RULE_INVERT) j["not"] = nullptr;
+  if (r.src) {
+    j["src"] = r.src->to_string();
+    if (r.src_len != r.src->size() * 8) j["srclen"] = r.src_len;
+  } else {
+    j["src"] = "all";
+  }
+  if (r.dst) {
+    j["dst"] = r.dst->to_string();
+    if (r.dst_len != r.dst->size() * 8) j["dstlen"] = r.dst_len;
+  }
+  if (r.tos) j["tos"] = hex(r.tos);
+  if (r.fwmark || r.fwmask) {
+    j["fwmark"] = hex(r.fwmark.value_or(0));
+    if (r.fwmask && *r.fwmask != 0xffffffffu) j["fwmask"] = hex(*r.fwmask);
+  }
+  if (!r.iifname.empty()) j["iif"] = r.iifname;
+  if (!r.oifname.empty()) j["oif"] = r.oifname;
+  if (r.ip_proto) j["ipproto"] = *r.ip_proto;
+  switch (r.action) {
+    case FR_ACT_TO_TBL: j["table"] = core::route_table_name(r.table); break;
+    case FR_ACT_GOTO: j["target"] = r.goto_target.value_or(0); break;
+    default: j["action"] = r.action_name();
+  }
+  if (r.suppress_prefixlen && *r.suppress_prefixlen != 0xffffffffu) j["suppress_prefixlen"] = *r.suppress_prefixlen;
+  return j;
+}
+
+}  // namespace netshoot::applet::ip
