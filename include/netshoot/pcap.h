@@ -52,4 +52,9 @@ struct PcapDevice {
 };
 Result<std::vector<PcapDevice>> list_devices();
 
+// Capture direction of a live handle: "in", "out" or "inout" (tcpdump -Q).
+Status set_direction(pcap_t* p, const std::string& dir);
+// Switch the link-layer header type (e.g. "any" to LINUX_SLL2, as tcpdump does).
+Status set_datalink(pcap_t* p, int dlt);
+
 }  // namespace netshoot::core

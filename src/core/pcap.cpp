@@ -94,4 +94,15 @@ Result<std::vector<PcapDevice>> list_devices() {
   return out;
 }
 
+Status set_direction(pcap_t* p, const std::string& dir) {
+  pcap_direction_t d = dir == "in" ? PCAP_D_IN : dir == "out" ? PCAP_D_OUT : PCAP_D_INOUT;
+  if (pcap_setdirection(p, d) != 0) return make_error(std::string("pcap_setdirection: ") + pcap_geterr(p));
+  return {};
+}
+
+Status set_datalink(pcap_t* p, int dlt) {
+  if (pcap_set_datalink(p, dlt) != 0) return make_error(std::string("pcap_set_datalink: ") + pcap_geterr(p));
+  return {};
+}
+
 }  // namespace netshoot::core
