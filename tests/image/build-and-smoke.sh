@@ -15,10 +15,10 @@ podman build --network host -f docker/Dockerfile -t "$tag" . >/tmp/netshoot-imag
 fail() { echo "image smoke: $*" >&2; exit 1; }
 out=$(podman run --rm --network none "$tag" netshoot --version) || fail "netshoot --version did not run"
 [[ $out == netshoot\ * ]] || fail "unexpected --version output: $out"
-podman run --rm --network none "$tag" sh -c 'netshoot --list >/dev/null && command -v nsenter && command -v ls' \
-  | tr "\n" " " | grep -q "^/usr/local/bin/nsenter /bin/ls" || fail "symlinks are not first on PATH"
-podman run --rm --network none "$tag" sh -c 'netshoot nsentr' 2>&1 | grep -q 'did you mean' \
-  || fail "unknown applet message"
+paths=$(podman run --rm --network none "$tag" sh -c 'netshoot --list >/dev/null && command -v nsenter && command -v ls' | tr '\n' ' ')
+[[ $paths == "/usr/local/bin/nsenter /bin/ls " ]] || fail "symlinks are not first on PATH: $paths"
+typo=$(podman run --rm --network none "$tag" sh -c 'netshoot nsentr 2>&1; echo "rc=$?"')
+[[ $typo == *"did you mean 'nsenter'?"*"rc=2"* ]] || fail "unknown applet message: $typo"
 podman run --rm --network none --user 65532 "$tag" netshoot netns list >/dev/null \
   || fail "netns list as a numeric non-root user"
 bytes=$(podman image inspect "$tag" --format '{{.Size}}')
