@@ -29,18 +29,10 @@ std::string link_label(const core::Link& l, const Names& names) {
 }
 
 std::vector<std::string> link_flags(uint32_t flags) {
+  // iproute2 puts NO-CARRIER (up, but no carrier) before the kernel's flag names.
   std::vector<std::string> out;
   if ((flags & IFF_UP) && !(flags & IFF_RUNNING)) out.emplace_back("NO-CARRIER");
-  static const std::pair<uint32_t, const char*> kFlags[] = {
-      {IFF_LOOPBACK, "LOOPBACK"}, {IFF_BROADCAST, "BROADCAST"}, {IFF_POINTOPOINT, "POINTOPOINT"},
-      {IFF_MULTICAST, "MULTICAST"}, {IFF_NOARP, "NOARP"}, {IFF_ALLMULTI, "ALLMULTI"},
-      {IFF_PROMISC, "PROMISC"}, {IFF_MASTER, "MASTER"}, {IFF_SLAVE, "SLAVE"},
-      {IFF_DEBUG, "DEBUG"}, {IFF_DYNAMIC, "DYNAMIC"}, {IFF_AUTOMEDIA, "AUTOMEDIA"},
-      {IFF_PORTSEL, "PORTSEL"}, {IFF_NOTRAILERS, "NOTRAILERS"}, {IFF_UP, "UP"},
-      {IFF_LOWER_UP, "LOWER_UP"}, {IFF_DORMANT, "DORMANT"}, {IFF_ECHO, "ECHO"},
-  };
-  for (const auto& [bit, name] : kFlags)
-    if (flags & bit) out.emplace_back(name);
+  for (auto& name : core::link_flag_names(flags)) out.push_back(std::move(name));
   return out;
 }
 
