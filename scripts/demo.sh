@@ -17,6 +17,15 @@ for n in $a $b; do ip -n $n link set lo up; ip -n $n link set eth0 up; done
 run() { printf '\n$ %s\n' "$*"; "$@"; }
 run "$bin" --list
 run "$bin" netns list
+run "$bin" --netns $a ip -br addr
+run "$bin" --netns $a ping -c 3 -i 0.2 10.99.0.2
+ip netns exec $b "$bin" nc -l 8080 </dev/null >/dev/null 2>&1 & listener=$!
+sleep 0.2
+run "$bin" --netns $b ss -tlnp
+run "$bin" --netns $a nc -vz 10.99.0.2 8080
+run "$bin" --netns $a nmap -n -p 22,8080 10.99.0.2
+run "$bin" --netns $a traceroute -n 10.99.0.2
+kill $listener 2>/dev/null || true
 # Enter host A's namespace as util-linux nsenter would (the seed's runbook line).
 run "$bin" nsenter --net=/run/netns/$a -- ip -br addr show dev eth0
 ip netns exec $b sleep 30 & sleeper=$!

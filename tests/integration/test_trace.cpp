@@ -240,3 +240,24 @@ TEST_CASE("trace: bad input is one line on stderr and the tools' exit codes", "[
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   }
 }
+
+TEST_CASE("trace: a target one hop away answers all three probes, as with traceroute", "[trace]") {
+  // The target's ICMP error budget is a burst of 6: it must go to hop 1's own
+  // probes, not to scouts sent past the destination. (Echo replies, -I, are not
+  // rate limited, so the runs need no pause between them.)
+  Netns a(unique_name("tr1a")), b(unique_name("tr1b"));
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  veth_link(a, "t1a", "10.211.0.1/24", b, "t1b", "10.211.0.2/24");
+  for (const char* method : {"", "-I"}) {
+    std::vector<std::string> args{"traceroute", "-n", "10.211.0.2"};
+    if (*method) args.insert(args.begin() + 1, method);
+    std::vector<std::string> argv{netshoot_bin()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run_in(a.name(), argv);
+    INFO(describe(r));
+    REQUIRE(r.exit == 0);
+    static const std::regex three(R"(\n 1  10\.211\.0\.2  [0-9.]+ ms  [0-9.]+ ms  [0-9.]+ ms\n)");
+    CHECK(std::regex_search(r.out, three));
+  }
+}

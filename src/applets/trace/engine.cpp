@@ -95,7 +95,7 @@ struct TraceSlot {
   int q = 0;  // probe number within its TTL and flow; 0 = the scout
 };
 
-constexpr int kHorizon = 10;  // TTLs probed past the farthest settled one
+constexpr int kHorizon = 5;  // TTLs probed past the farthest settled one
 
 double ms_to_s(double ms) { return ms / 1000.0; }
 
@@ -197,8 +197,8 @@ int run_traceroute(const Context& ctx, const Options& o, const Target& t) {
   while (next_print <= dest_ttl) {
     // What to send: a scout (the first probe of each TTL and flow) for every TTL up
     // to kHorizon past the farthest TTL settled so far, and the other probes of a
-    // TTL once it is known to lie before the destination (a later hop answered) or
-    // its scout settled. All of it at once (or -N at a time), lowest TTL first. So
+    // TTL once it is the next unsettled one, is known to lie before the destination
+    // (a later hop answered), or its scout settled. All of it at once (or -N at a time), lowest TTL first. So
     // the destination sees a few probes past its distance, not every TTL to -m:
     // its ICMP rate limit is spent on answers that count.
     size_t inflight = 0;
@@ -213,7 +213,10 @@ int run_traceroute(const Context& ctx, const Options& o, const Target& t) {
     for (size_t i = 0; i < slots.size() && inflight < window; ++i) {
       TraceSlot& s = slots[i];
       if (s.is_sent || s.done || s.res.ttl > horizon) continue;
-      if (s.q > 0 && s.res.ttl > evidence && !slots[i - size_t(s.q)].done) continue;
+      // The first unsettled TTL gets all its probes at once, before deeper scouts:
+      // a target one hop away answers from a small ICMP budget (Linux: a burst of 6),
+      // which must go to its own probes, not to scouts past it.
+      if (s.q > 0 && s.res.ttl > evidence && s.res.ttl > settled + 1 && !slots[i - size_t(s.q)].done) continue;
       s.res.size = o.method == Method::tcp ? 60 : size_for(s.res.ttl);
       int e = sess.send(i, uint16_t(s.res.flow), s.res.ttl, s.res.size);
       s.is_sent = true;
