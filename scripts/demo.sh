@@ -19,7 +19,7 @@ run "$bin" --list
 run "$bin" netns list
 run "$bin" --netns $a ip -br addr
 run "$bin" --netns $a ping -c 3 -i 0.2 10.99.0.2
-ip netns exec $b "$bin" nc -l 8080 </dev/null >/dev/null 2>&1 & listener=$!
+ip netns exec $b "$bin" nc -lk 8080 </dev/null >/dev/null 2>&1 & listener=$!
 sleep 0.2
 run "$bin" --netns $b ss -tlnp
 run "$bin" --netns $a nc -vz 10.99.0.2 8080
