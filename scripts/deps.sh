@@ -4,7 +4,7 @@
 #   scripts/deps.sh test    build + the real peers the integration tests talk to
 set -euo pipefail
 
-BUILD_PKGS=(build-essential cmake ninja-build pkg-config file
+BUILD_PKGS=(build-essential cmake ninja-build pkg-config file iproute2
   libpcap-dev libmnl-dev libnftnl-dev libdbus-1-dev libcap-dev
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev catch2)
 TEST_PKGS=(clang-14 libclang-rt-14-dev iproute2 nftables procps psmisc util-linux net-tools bridge-utils
