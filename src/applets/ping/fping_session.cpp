@@ -97,13 +97,7 @@ int FpingSession::run() {
     return 4;
   }
   loop_ = std::move(*loop);
-  ProberConfig pc;
-  pc.size = o_.size;
-  pc.ttl = o_.ttl;
-  pc.tos = o_.tos;
-  pc.interface = o_.interface;
-  pc.pmtu = o_.pmtu;
-  pc.tcp_port = o_.tcp_port;
+  ProberConfig pc = prober_config(o_);
   pc.first_seq = 0;
   for (auto& h : hosts_) {
     if (!h.t.error.empty()) continue;

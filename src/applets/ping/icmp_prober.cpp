@@ -11,6 +11,7 @@
 #include "netshoot/log.h"
 #include "netshoot/packet.h"
 #include "prober.h"
+#include "options.h"
 
 namespace netshoot::applet::ping {
 namespace {
@@ -315,6 +316,18 @@ int check_payload(const uint8_t* data, size_t size, uint8_t& expected, uint8_t& 
     }
   }
   return -1;
+}
+
+ProberConfig prober_config(const Options& o) {
+  ProberConfig pc;
+  pc.size = o.size;
+  pc.pattern = o.pattern;
+  pc.ttl = o.ttl;
+  pc.tos = o.tos;
+  pc.interface = o.interface;
+  pc.pmtu = o.pmtu;
+  pc.tcp_port = o.tcp_port;
+  return pc;
 }
 
 core::Status apply_interface(int fd, int family, const std::string& interface) {

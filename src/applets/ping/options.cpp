@@ -116,6 +116,20 @@ std::optional<ParseError> parse_port(const std::string& v, Options& o, int code)
   return std::nullopt;
 }
 
+// Operands and long options mean the same to both front ends. Returns true when
+// `it` was one of them (handled, or failed into `err`).
+bool take_common(const Item& it, Options& o, int usage_code, std::optional<ParseError>& err) {
+  if (it.operand) {
+    o.targets.push_back(it.value);
+    return true;
+  }
+  if (it.long_name.empty()) return false;
+  if (it.long_name == "help") o.help = true;
+  else if (it.long_name == "version") o.version = true;
+  else if (it.long_name == "tcp") err = parse_port(it.value, o, usage_code);
+  return true;
+}
+
 }  // namespace
 
 std::optional<double> parse_number(const std::string& s) {
@@ -146,16 +160,9 @@ ParseResult parse_ping_args(const std::vector<std::string>& args, const std::str
     return r;
   };
   for (const Item& it : items) {
-    if (it.operand) {
-      o.targets.push_back(it.value);
-      continue;
-    }
-    if (!it.long_name.empty()) {
-      if (it.long_name == "help") o.help = true;
-      else if (it.long_name == "version") o.version = true;
-      else if (it.long_name == "tcp") {
-        if (auto e = parse_port(it.value, o, 2)) return fail(*e);
-      }
+    std::optional<ParseError> err;
+    if (take_common(it, o, 2, err)) {
+      if (err) return fail(*err);
       continue;
     }
     long long n = 0;
@@ -255,16 +262,9 @@ ParseResult parse_fping_args(const std::vector<std::string>& args, bool is_root)
     return r;
   };
   for (const Item& it : items) {
-    if (it.operand) {
-      o.targets.push_back(it.value);
-      continue;
-    }
-    if (!it.long_name.empty()) {
-      if (it.long_name == "help") o.help = true;
-      else if (it.long_name == "version") o.version = true;
-      else if (it.long_name == "tcp") {
-        if (auto e = parse_port(it.value, o, kUsage)) return fail(*e);
-      }
+    std::optional<ParseError> err;
+    if (take_common(it, o, kUsage, err)) {
+      if (err) return fail(*err);
       continue;
     }
     long long n = 0;

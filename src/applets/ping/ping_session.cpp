@@ -101,14 +101,7 @@ int PingSession::run() {
     spdlog::error("{}", src.error().message());
     return 2;
   }
-  ProberConfig pc;
-  pc.size = o_.size;
-  pc.pattern = o_.pattern;
-  pc.ttl = o_.ttl;
-  pc.tos = o_.tos;
-  pc.interface = o_.interface;
-  pc.pmtu = o_.pmtu;
-  pc.tcp_port = o_.tcp_port;
+  ProberConfig pc = prober_config(o_);
   pc.first_seq = 1;
   pc.need_v4 = t_.addr.is_v4();
   pc.need_v6 = t_.addr.is_v6();

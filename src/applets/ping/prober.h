@@ -59,6 +59,11 @@ struct ProberConfig {
   bool need_v4 = false, need_v6 = false;
 };
 
+struct Options;
+// The probe settings both sessions take from the options; the caller sets
+// first_seq and which families are needed.
+ProberConfig prober_config(const Options& o);
+
 class Prober {
  public:
   using Handler = std::function<void(const ProbeEvent&)>;

@@ -107,6 +107,18 @@ bool identify_quoted(const ProbeWire& w, const Quoted& q, Reply& r) {
   return false;
 }
 
+// An echo reply from the destination to one of our ICMP flows (v4 or v6).
+bool match_echo_reply(const ProbeWire& w, const IpAddr& from, uint8_t type, uint16_t id, uint16_t seq,
+                      Reply& out) {
+  if (w.method != Method::icmp || from != w.dst) return false;
+  if (id < w.src_port || id >= w.src_port + w.flows) return false;
+  out.kind = Reply::Kind::reached;
+  out.icmp_type = type;
+  out.probe_id = seq;
+  out.flow = uint16_t(id - w.src_port);
+  return true;
+}
+
 }  // namespace
 
 void classify_unreach(bool v6, uint8_t type, uint8_t code, int mtu, Reply& r) {
@@ -177,16 +189,8 @@ bool match_icmp(const ProbeWire& w, ConstBytes packet, const IpAddr& from, Reply
   if (v6) {
     core::Icmpv6View ic;
     if (core::Icmpv6View::parse(icmp_bytes, ic) != core::PacketError::none) return false;
-    if (ic.type() == core::icmp6::echo_reply) {
-      if (w.method != Method::icmp || from != w.dst) return false;
-      uint16_t id = ic.echo_id();
-      if (id < w.src_port || id >= w.src_port + w.flows) return false;
-      out.kind = Reply::Kind::reached;
-      out.icmp_type = ic.type();
-      out.probe_id = ic.echo_seq();
-      out.flow = uint16_t(id - w.src_port);
-      return true;
-    }
+    if (ic.type() == core::icmp6::echo_reply)
+      return match_echo_reply(w, from, ic.type(), ic.echo_id(), ic.echo_seq(), out);
     if (!ic.is_error()) return false;
     Quoted q;
     if (!parse_quoted_v6(ic.payload(), q) || !identify_quoted(w, q, out)) return false;
@@ -195,16 +199,8 @@ bool match_icmp(const ProbeWire& w, ConstBytes packet, const IpAddr& from, Reply
   }
   core::IcmpView ic;
   if (core::IcmpView::parse(icmp_bytes, ic) != core::PacketError::none) return false;
-  if (ic.type() == core::icmp4::echo_reply) {
-    if (w.method != Method::icmp || out.from != w.dst) return false;
-    uint16_t id = ic.echo_id();
-    if (id < w.src_port || id >= w.src_port + w.flows) return false;
-    out.kind = Reply::Kind::reached;
-    out.icmp_type = ic.type();
-    out.probe_id = ic.echo_seq();
-    out.flow = uint16_t(id - w.src_port);
-    return true;
-  }
+  if (ic.type() == core::icmp4::echo_reply)
+    return match_echo_reply(w, out.from, ic.type(), ic.echo_id(), ic.echo_seq(), out);
   if (!ic.is_error()) return false;
   Quoted q;
   if (!parse_quoted_v4(ic.payload(), q) || !identify_quoted(w, q, out)) return false;
