@@ -118,6 +118,21 @@ core::Result<Options> parse_drill(int argc, char** argv) {
   return o;
 }
 
+namespace {
+// nslookup and host: "NAME [SERVER]"; an address NAME without -t means a reverse lookup.
+core::Result<Options> finish_name_server(Options o, Lookup l, const std::vector<std::string>& words) {
+  if (words.size() > 2) return make_error("too many arguments (NAME [SERVER])");
+  if (words.size() == 2) o.server = words[1];
+  if (is_address(words[0]) && !l.type_given) {
+    make_reverse(words[0], l);
+  } else {
+    l.name = words[0];
+  }
+  o.lookups.push_back(std::move(l));
+  return o;
+}
+}  // namespace
+
 core::Result<Options> parse_nslookup(int argc, char** argv) {
   Options o;
   o.style = Style::Nslookup;
@@ -181,15 +196,7 @@ core::Result<Options> parse_nslookup(int argc, char** argv) {
     words.emplace_back(a);
   }
   if (words.empty()) return make_error("interactive mode is not supported: give a NAME");
-  if (words.size() > 2) return make_error("too many arguments (NAME [SERVER])");
-  if (words.size() == 2) o.server = words[1];
-  if (is_address(words[0]) && !l.type_given) {
-    make_reverse(words[0], l);
-  } else {
-    l.name = words[0];
-  }
-  o.lookups.push_back(l);
-  return o;
+  return finish_name_server(std::move(o), std::move(l), words);
 }
 
 core::Result<Options> parse_host(int argc, char** argv) {
@@ -258,15 +265,7 @@ core::Result<Options> parse_host(int argc, char** argv) {
     words.emplace_back(a);
   }
   if (words.empty()) return make_error("missing NAME (host [-t TYPE] NAME [SERVER])");
-  if (words.size() > 2) return make_error("too many arguments (NAME [SERVER])");
-  if (words.size() == 2) o.server = words[1];
-  if (is_address(words[0]) && !l.type_given) {
-    make_reverse(words[0], l);
-  } else {
-    l.name = words[0];
-  }
-  o.lookups.push_back(l);
-  return o;
+  return finish_name_server(std::move(o), std::move(l), words);
 }
 
 core::Result<Options> parse_native(int argc, char** argv) {
