@@ -321,6 +321,10 @@ class PortSet {
 // Built-in service table (no /etc/services: a static binary cannot rely on NSS).
 // "" when unknown.
 std::string_view service_name(uint16_t port, L4Proto p = L4Proto::tcp) noexcept;
+// The name Debian's netbase /etc/services (what getservbyport reads) gives a port,
+// where it differs from the table above (nmap's names): 8080 is "http-alt" there,
+// "http-proxy" here. Tools that imitate getservbyport users (nc) call this.
+std::string_view netbase_service_name(uint16_t port, L4Proto p = L4Proto::tcp) noexcept;
 // Case-insensitive lookup of a service name for protocol p.
 std::optional<uint16_t> service_port(std::string_view name, L4Proto p = L4Proto::tcp) noexcept;
 // Ports ordered by how often they are found open (most frequent first), like

@@ -496,6 +496,16 @@ std::string_view service_name(uint16_t port, L4Proto p) noexcept {
   return {};
 }
 
+std::string_view netbase_service_name(uint16_t port, L4Proto p) noexcept {
+  static constexpr struct { uint16_t port; L4Proto proto; std::string_view name; } kNetbase[] = {
+      {67, L4Proto::udp, "bootps"}, {68, L4Proto::udp, "bootpc"},  {106, L4Proto::tcp, "poppassd"},
+      {113, L4Proto::tcp, "auth"},  {143, L4Proto::tcp, "imap2"},  {8080, L4Proto::tcp, "http-alt"},
+  };
+  for (const auto& n : kNetbase)
+    if (n.port == port && n.proto == p) return n.name;
+  return service_name(port, p);
+}
+
 std::optional<uint16_t> service_port(std::string_view name, L4Proto p) noexcept {
   const uint8_t bit = proto_bit(p);
   for (const auto& e : kServices)

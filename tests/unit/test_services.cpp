@@ -87,3 +87,11 @@ TEST_CASE("service: top ports", "[service]") {
   CHECK(ps.count(L4Proto::udp) == 0);
   CHECK(ps.contains(L4Proto::tcp, 80));
 }
+
+TEST_CASE("service: netbase names where they differ from nmap's", "[service]") {
+  CHECK(service_name(8080) == "http-proxy");
+  CHECK(netbase_service_name(8080) == "http-alt");
+  CHECK(netbase_service_name(67, L4Proto::udp) == "bootps");
+  CHECK(netbase_service_name(22) == service_name(22));  // same in both: falls through
+  CHECK(netbase_service_name(0).empty());
+}

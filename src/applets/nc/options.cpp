@@ -78,15 +78,8 @@ std::string service_for_port(uint16_t port, bool udp) {
     auto it = f.by_port.find(uint32_t(port) << 1 | (udp ? 1u : 0u));
     return it == f.by_port.end() ? std::string() : it->second;
   }
-  // No /etc/services (a scratch image): the built-in table carries nmap's names;
-  // where the netbase file (what getservbyport reads) names a port otherwise, say that.
-  static constexpr struct { uint16_t port; bool udp; const char* name; } kNetbase[] = {
-      {67, true, "bootps"}, {68, true, "bootpc"}, {106, false, "poppassd"}, {113, false, "auth"},
-      {143, false, "imap2"}, {8080, false, "http-alt"},
-  };
-  for (const auto& n : kNetbase)
-    if (n.port == port && n.udp == udp) return n.name;
-  return std::string(core::service_name(port, udp ? core::L4Proto::udp : core::L4Proto::tcp));
+  // No /etc/services (a scratch image): the built-in table, with netbase's names.
+  return std::string(core::netbase_service_name(port, udp ? core::L4Proto::udp : core::L4Proto::tcp));
 }
 
 std::optional<uint16_t> port_for_service(const std::string& name, bool udp) {
