@@ -83,7 +83,13 @@ Topo& recorded() {
     auto p = std::make_unique<Topo>();
     Background td({"tcpdump", "--immediate-mode", "-i", "ca0", "-U", "-w", p->pcap}, p->a.name());
     Background ta({"tcpdump", "--immediate-mode", "-i", "any", "-U", "-w", p->any_pcap}, p->a.name());
-    usleep(800000);
+    // Traffic starts only once both captures are open (a fixed sleep lost the
+    // first packets, the ARP request among them, on a loaded machine).
+    wait_until([&] {
+      return td.output().find("listening on") != std::string::npos &&
+             ta.output().find("listening on") != std::string::npos;
+    }, 10000);
+    usleep(100000);
     p->traffic();
     usleep(300000);
     ::kill(td.pid(), SIGINT), ::kill(ta.pid(), SIGINT);
