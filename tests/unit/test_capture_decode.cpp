@@ -221,6 +221,15 @@ TEST_CASE("capture decode: hex and ASCII dumps", "[capture]") {
   b.clear();
   ascii_dump(b, Bytes(d, sizeof d));
   CHECK(b.view() == "\nE..TGET /\nx.....");
+  // tcpdump's quirk: a CR in the middle prints '.', one among the last two bytes prints nothing.
+  const uint8_t cr[] = {'a', 0x0d, 'b', 'c', 0x0d, 'd'};
+  b.clear();
+  ascii_dump(b, Bytes(cr, sizeof cr));
+  CHECK(b.view() == "\na.bcd");
+  const uint8_t cr_end[] = {'a', 0x0d};
+  b.clear();
+  ascii_dump(b, Bytes(cr_end, sizeof cr_end));
+  CHECK(b.view() == "\na");
 }
 
 TEST_CASE("capture decode: HTTP request line on port 80", "[capture]") {

@@ -132,8 +132,9 @@ void ascii_dump(Buf& out, Bytes d) {
   for (size_t k = 0; k < d.size(); ++k) {
     uint8_t c = d[k];
     if (c == '\r') {
-      if (k + 1 < d.size() && d[k + 1] == '\n') continue;
-      out.put('.');
+      // tcpdump drops a CR before LF and also one among the last two bytes
+      // (it tests "more than one byte left"); elsewhere a CR is a '.'.
+      if (d.size() - k - 1 > 1 && d[k + 1] != '\n') out.put('.');
     } else if ((c >= 0x21 && c < 0x7f) || c == '\t' || c == ' ' || c == '\n') {
       out.put(char(c));
     } else {
