@@ -1,5 +1,6 @@
 // Decodes and prints arbitrary frames through the capture applet's decoders, for
-// every link type it handles. Byte 0 picks the link type, byte 1 the print flags
+// every link type it handles. Byte 0 picks the link type (and, above the six link
+// types, whether the --json layers are collected too), byte 1 the print flags
 // (-v levels, -e, -x/-X/-A, -n); the rest is the captured frame, with the wire
 // length claimed to be larger than captured when byte 1's top bit is set.
 //
@@ -27,6 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Buf out;
   out.clear();
   Printer p(o, dlt);
+  p.collect_layers((data[0] / 6) & 1);
   pcap_pkthdr h{};
   h.caplen = uint32_t(size - 2);
   h.len = h.caplen + ((f & 0x80) ? 1000 : 0);

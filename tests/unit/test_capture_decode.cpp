@@ -237,3 +237,162 @@ TEST_CASE("capture decode: HTTP request line on port 80", "[capture]") {
   CHECK(decode(p, eth(0x0800, tcp_packet(tcpflag::ack | tcpflag::psh, 1, 1, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"))).ends_with(
         "length 28: HTTP: GET /x HTTP/1.1"));
 }
+
+namespace {
+
+std::vector<uint8_t> dns_name(const std::string& n) {
+  std::vector<uint8_t> v;
+  size_t s = 0;
+  while (s < n.size()) {
+    size_t d = n.find('.', s);
+    if (d == std::string::npos) d = n.size();
+    v.push_back(uint8_t(d - s));
+    v.insert(v.end(), n.begin() + long(s), n.begin() + long(d));
+    s = d + 1;
+  }
+  v.push_back(0);
+  return v;
+}
+
+void be16(std::vector<uint8_t>& v, uint16_t x) { v.push_back(uint8_t(x >> 8)), v.push_back(uint8_t(x)); }
+void be32(std::vector<uint8_t>& v, uint32_t x) { be16(v, uint16_t(x >> 16)), be16(v, uint16_t(x)); }
+
+std::vector<uint8_t> udp_frame(uint16_t sp, uint16_t dp, const std::vector<uint8_t>& payload) {
+  uint8_t out[2048];
+  IpFields ip;
+  ip.src = kA, ip.dst = kB;
+  size_t n = build_udp_packet(out, ip, sp, dp, ConstBytes(payload.data(), payload.size()));
+  return eth(0x0800, {out, out + n});
+}
+
+std::string decode_v(const std::vector<uint8_t>& f, int verbose) {
+  PrintOptions o = nn();
+  o.verbose = verbose;
+  std::string s = decode(f, o);
+  if (auto nl = s.find("\n    "); verbose && nl != std::string::npos) s = s.substr(nl + 5);  // past the IP header line
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("capture decode: DNS sections and record details by -v level", "[capture]") {
+  // Response: MX and SOA answers, an NS in authority, OPT with DO in additional.
+  std::vector<uint8_t> m;
+  for (uint16_t x : {0x0042, 0x8580, 1, 2, 1, 1}) be16(m, x);
+  auto q = dns_name("example.com");
+  m.insert(m.end(), q.begin(), q.end()), be16(m, 255), be16(m, 1);
+  auto rr = [&](const std::string& owner, uint16_t type, uint32_t ttl, const std::vector<uint8_t>& rd) {
+    auto o = dns_name(owner);
+    m.insert(m.end(), o.begin(), o.end());
+    be16(m, type), be16(m, 1), be32(m, ttl), be16(m, uint16_t(rd.size()));
+    m.insert(m.end(), rd.begin(), rd.end());
+  };
+  std::vector<uint8_t> mx = {0, 10};
+  auto mxn = dns_name("mail.example.com");
+  mx.insert(mx.end(), mxn.begin(), mxn.end());
+  rr("example.com", 15, 300, mx);
+  std::vector<uint8_t> soa = dns_name("ns1.example.com");
+  auto rn = dns_name("host.example.com");
+  soa.insert(soa.end(), rn.begin(), rn.end());
+  for (uint32_t x : {1u, 2u, 3u, 4u, 5u}) be32(soa, x);
+  rr("example.com", 6, 90061, soa);
+  rr("example.com", 2, 3600, dns_name("ns1.example.com"));
+  m.push_back(0), be16(m, 41), be16(m, 1232), be32(m, 0x8000), be16(m, 0);
+  auto f = udp_frame(53, 40000, m);
+  CHECK(decode(f, nn()) == "IP 10.0.0.1.53 > 10.0.0.2.40000: 66* 2/1/1 MX mail.example.com. 10, SOA (" +
+                               std::to_string(m.size()) + ")");
+  CHECK(decode_v(f, 1).ends_with(": 66* 2/1/1 example.com. MX mail.example.com. 10, example.com. SOA ns1.example.com. host.example.com. 1 2 3 4 5 (" +
+                                 std::to_string(m.size()) + ")"));
+  CHECK(decode_v(f, 2).find("66* q: ANY? example.com. 2/1/1 example.com. MX mail.example.com. 10, example.com. SOA "
+                            "ns1.example.com. host.example.com. 1 2 3 4 5 ns: example.com. NS ns1.example.com. ar: . OPT UDPsize=1232 DO (") !=
+        std::string::npos);
+  CHECK(decode_v(f, 3).find("example.com. [1d1h1m1s] SOA ") != std::string::npos);
+  // Query with EDNS: the OPT record only from -vv on; a query's AD bit is not shown.
+  std::vector<uint8_t> qm;
+  for (uint16_t x : {7, 0x0120, 1, 0, 0, 1}) be16(qm, x);
+  auto qn = dns_name("a.test");
+  qm.insert(qm.end(), qn.begin(), qn.end()), be16(qm, 65), be16(qm, 1);
+  qm.push_back(0), be16(qm, 41), be16(qm, 4096), be32(qm, 0), be16(qm, 12), be16(qm, 10), be16(qm, 8);
+  for (char c : std::string("abcdefgh")) qm.push_back(uint8_t(c));
+  auto fq = udp_frame(40000, 53, qm);
+  CHECK(decode_v(fq, 1).ends_with(": 7+ [1au] Type65? a.test. (" + std::to_string(qm.size()) + ")"));
+  CHECK(decode_v(fq, 2).ends_with("7+ [1au] Type65? a.test. ar: . OPT UDPsize=4096 [COOKIE 6162636465666768] (" +
+                                  std::to_string(qm.size()) + ")"));
+}
+
+TEST_CASE("capture decode: HTTP request lines, and every line at -v", "[capture]") {
+  Printer p(nn(), DLT_EN10MB);
+  auto req = tcp_packet(tcpflag::ack | tcpflag::psh, 1, 1, "get /x HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(decode(p, eth(0x0800, req)).ends_with("length 28: HTTP: get /x HTTP/1.1"));
+  auto resp = tcp_packet(tcpflag::ack | tcpflag::psh, 1, 1, "HTTP/1.1 404 Not Found\r\nA: b\r\n\r\nbody", false, kB, kA, 80, 40000);
+  PrintOptions v = nn();
+  v.verbose = 1;
+  std::string s = decode(eth(0x0800, resp), v);
+  CHECK(s.ends_with(": HTTP, length: 36\n\tHTTP/1.1 404 Not Found\n\tA: b\n\t\n\tbody [|http]"));
+  // PATCH is not one of tcpdump's methods; binary stops the -v listing.
+  CHECK(decode(p, eth(0x0800, tcp_packet(tcpflag::ack, 1, 1, "PATCH / HTTP/1.1\r\n"))).ends_with("length 18: HTTP"));
+  s = decode(eth(0x0800, tcp_packet(tcpflag::ack, 1, 1, "GET / HTTP/1.1\r\nX: \x01\r\n")), v);
+  CHECK(s.ends_with(": HTTP, length: 22\n\tGET / HTTP/1.1"));
+}
+
+TEST_CASE("capture decode: IPv4 options at -v", "[capture]") {
+  auto ip_with = [](std::vector<uint8_t> opt) {
+    while (opt.size() % 4) opt.push_back(0);
+    std::vector<uint8_t> h = {uint8_t(0x40 | (20 + opt.size()) / 4), 0, 0, 0, 0, 1, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2};
+    h.insert(h.end(), opt.begin(), opt.end());
+    std::vector<uint8_t> icmp = {8, 0, 0xf7, 0xfd, 0, 1, 0, 1};
+    h.insert(h.end(), icmp.begin(), icmp.end());
+    h[3] = uint8_t(h.size());
+    uint16_t c = checksum_finish(checksum_partial(h.data(), 20 + opt.size()));
+    h[10] = uint8_t(c >> 8), h[11] = uint8_t(c);
+    PrintOptions o = nn();
+    o.verbose = 1;
+    std::string s = decode(eth(0x0800, h), o);
+    auto a = s.find("options ("), e = s.find(")\n");
+    return a == std::string::npos ? s : s.substr(a, e - a);
+  };
+  CHECK(ip_with({1, 7, 11, 8, 10, 0, 0, 1, 0, 0, 0, 0}) == "options (NOP,RR 10.0.0.1, 0.0.0.0)");
+  CHECK(ip_with({7, 7, 8, 1, 2, 3, 4}) == "options (RR 1.2.3.4,,EOL)");
+  CHECK(ip_with({68, 12, 9, 0, 0, 0, 0, 5, 0, 0, 0, 6}) == "options (timestamp TS{TSONLY 5@ ^ 6@})");
+  CHECK(ip_with({68, 12, 13, 0x21, 1, 2, 3, 4, 0, 0, 0, 7}) == "options (timestamp TS{TS+ADDR 7@1.2.3.4 ^  [2 hops not recorded]} )");
+  CHECK(ip_with({148, 4, 0, 0}) == "options (RA)");
+  CHECK(ip_with({200, 4, 0, 0}) == "options (unknown 200)");
+  CHECK(ip_with({7, 1, 0, 0}) == "options (RR [bad length 1])");
+  CHECK(ip_with({7, 40, 4, 0}) == "options (RR [bad length 40])");
+}
+
+TEST_CASE("capture decode: --json layers", "[capture]") {
+  Printer p(nn(), DLT_EN10MB);
+  p.collect_layers(true);
+  Buf b;
+  auto f = eth(0x0800, tcp_packet(tcpflag::syn, 1000, 0, {}, true));
+  p.decode_only(f.data(), uint32_t(f.size()), uint32_t(f.size()), b);
+  const auto& L = p.layers();
+  REQUIRE(L.size() == 3);
+  CHECK(L[0]["layer"] == "ethernet");
+  CHECK(L[0]["src"] == "02:00:00:00:00:01");
+  CHECK(L[0]["ethertype"] == 0x0800);
+  CHECK(L[1]["layer"] == "ipv4");
+  CHECK(L[1]["src"] == "10.0.0.1");
+  CHECK(L[1]["flags"] == Json::array({"DF"}));
+  CHECK(L[1]["checksum_ok"] == true);
+  CHECK(L[2]["layer"] == "tcp");
+  CHECK(L[2]["dport"] == 80);
+  CHECK(L[2]["seq"] == 1000);
+  CHECK(L[2]["flags"] == "S");
+  CHECK(L[2]["options"][0]["mss"] == 1460);
+  // The next packet starts a fresh list; DNS carries its sections.
+  auto d = udp_frame(40000, 53, {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1});
+  b.clear();
+  p.decode_only(d.data(), uint32_t(d.size()), uint32_t(d.size()), b);
+  REQUIRE(p.layers().size() == 4);
+  CHECK(p.layers()[2]["layer"] == "udp");
+  CHECK(p.layers()[3]["layer"] == "dns");
+  CHECK(p.layers()[3]["questions"][0]["name"] == "a");
+  CHECK(p.layers()[3]["flags"] == Json::array({"rd"}));
+  // Not collecting: no layers at all.
+  Printer q(nn(), DLT_EN10MB);
+  b.clear();
+  q.decode_only(d.data(), uint32_t(d.size()), uint32_t(d.size()), b);
+  CHECK(q.layers().empty());
+}

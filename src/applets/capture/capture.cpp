@@ -118,27 +118,21 @@ struct Session {
     }
   }
 
+  // --json: one object per packet.
+  //   {"type":"packet","time":1700000000.123456,"caplen":98,"len":98,
+  //    "layers":[{"layer":"ethernet",...},{"layer":"ipv4",...},{"layer":"icmp",...}],
+  //    "payload_length":56,"summary":"IP 10.0.0.1 > 10.0.0.2: ICMP echo request, ..."}
+  // Layers are outermost first; a tunnel's inner frame follows its vxlan/geneve/gre
+  // layer; an ICMP error's quoted datagram is the icmp layer's "quoted" array.
   void json_print(const pcap_pkthdr& h, const Printer& p, std::string_view text) {
-    const PacketSummary& s = p.summary();
     core::Json j;
-    j["time"] = double(h.ts.tv_sec) + h.ts.tv_usec / 1e6;
+    char ts[32];
+    std::snprintf(ts, sizeof ts, "%lld.%06ld", static_cast<long long>(h.ts.tv_sec), static_cast<long>(h.ts.tv_usec));
+    j["time"] = core::Json::parse(ts);
     j["caplen"] = h.caplen;
     j["len"] = h.len;
-    if (s.net) j["network"] = s.net;
-    if (s.family) {
-      char a[64], b[64];
-      core::IpAddr::from_bytes({s.src, s.family == 4 ? 4u : 16u}).format(a, sizeof a);
-      core::IpAddr::from_bytes({s.dst, s.family == 4 ? 4u : 16u}).format(b, sizeof b);
-      j["src"] = a, j["dst"] = b;
-    }
-    if (s.l4) j["transport"] = s.l4;
-    if (s.has_ports) j["sport"] = s.sport, j["dport"] = s.dport;
-    if (s.l4 && s.l4[0] == 't') {
-      char fl[16];
-      core::format_tcp_flags(s.tcp_flags, fl, sizeof fl);
-      j["tcp_flags"] = fl;
-    }
-    j["payload_len"] = s.payload.size();
+    j["layers"] = p.layers();
+    j["payload_length"] = p.summary().payload.size();
     j["summary"] = std::string(text);
     json->record("packet", j, text);
   }
@@ -272,7 +266,7 @@ int run(Context& ctx, int argc, char** argv) {
     lo.promisc = o.promisc;
     lo.immediate = o.immediate || ngrep;
     lo.timeout_ms = 100;
-    lo.buffer_bytes = 4 * 1024 * 1024;
+    lo.buffer_bytes = o.buffer_kib > 0 ? int(o.buffer_kib * 1024) : 4 * 1024 * 1024;
     auto h = core::open_live(o.iface, lo);
     if (!h) {
       std::fprintf(stderr, "%s: %s\n", prog.c_str(), h.error().message().c_str());
@@ -321,13 +315,21 @@ int run(Context& ctx, int argc, char** argv) {
     s.have_re = true;
   }
   PrintOptions po;
-  po.numeric = o.numeric;  // addresses are always numeric (see --help)
+  po.numeric = o.numeric;
+  std::unique_ptr<HostNames> host_names;
+  if (o.numeric == 0 && (s.print || o.json)) {
+    HostNames::Config hc;
+    hc.strip_domain = o.strip_domain;
+    host_names = std::make_unique<HostNames>(hc);
+    po.hosts = host_names.get();
+  }
   po.verbose = o.verbose;
   po.link_header = o.link_header;
   po.hex = o.hex, po.hex_ascii = o.hex_ascii, po.ascii = o.ascii;
   po.quiet = o.quiet && !o.ngrep;
   po.ts = o.ts;
   Printer printer(po, linktype);
+  printer.collect_layers(o.json);
   s.printer = &printer;
   if (o.json) {
     s.json = core::Output::make(true, stdout);

@@ -15,6 +15,10 @@ void Printer::icmp(Bytes p, uint32_t l4len) {
     return;
   }
   uint8_t type = p[0], code = p[1];
+  if (auto* L = layer("icmp")) {
+    (*L)["type"] = type, (*L)["code"] = code;
+    if ((type == 0 || type == 8) && p.size() >= 8) (*L)["id"] = load_be16(p.data() + 4), (*L)["seq"] = load_be16(p.data() + 6);
+  }
   b.put("ICMP ");
   // The quoted datagram of an error: destination and, for port unreachable, proto/port.
   auto quoted = [&](const uint8_t*& qdst, uint8_t& qproto, int& qport) {
@@ -43,22 +47,26 @@ void Printer::icmp(Bytes p, uint32_t l4len) {
         return;
       }
       switch (code) {
-        case 0: b.put("net "), b.ip4(qd), b.put(" unreachable"); break;
-        case 1: b.put("host "), b.ip4(qd), b.put(" unreachable"); break;
-        case 2: b.ip4(qd), b.put(" protocol "), b.u(qp), b.put(" unreachable"); break;
+        case 0: b.put("net "), host4(qd), b.put(" unreachable"); break;
+        case 1: b.put("host "), host4(qd), b.put(" unreachable"); break;
+        case 2: host4(qd), b.put(" protocol "), b.u(qp), b.put(" unreachable"); break;
         case 3:
-          b.ip4(qd), b.put(qp == 17 ? " udp port " : qp == 6 ? " tcp port " : " port ");
-          if (port >= 0) b.u(uint64_t(port));
+          host4(qd), b.put(qp == 17 ? " udp port " : qp == 6 ? " tcp port " : " port ");
+          if (port >= 0) {
+            std::string_view pn = o_.numeric == 0 && (qp == 17 || qp == 6) ? service_name(uint16_t(port), qp == 17) : "";
+            if (pn.empty()) b.u(uint64_t(port));
+            else b.put(pn);
+          }
           b.put(" unreachable");
           break;
         case 4:
-          b.ip4(qd), b.put(" unreachable - need to frag (mtu "), b.u(load_be16(p.data() + 6)), b.put(')');
+          host4(qd), b.put(" unreachable - need to frag (mtu "), b.u(load_be16(p.data() + 6)), b.put(')');
           break;
         case 9: case 10: case 13:
-          b.put("host "), b.ip4(qd), b.put(" unreachable - admin prohibited");
+          b.put("host "), host4(qd), b.put(" unreachable - admin prohibited");
           if (code == 13) b.put(" filter");
           break;
-        default: b.ip4(qd), b.put(" unreachable - code "), b.u(code); break;
+        default: host4(qd), b.put(" unreachable - code "), b.u(code); break;
       }
       break;
     }
@@ -73,8 +81,8 @@ void Printer::icmp(Bytes p, uint32_t l4len) {
         int port;
         quoted(qd, qp, port);
         b.put("redirect ");
-        if (qd) b.ip4(qd);
-        b.put(" to "), b.put(code == 1 ? "host " : "net "), b.ip4(p.data() + 4);
+        if (qd) host4(qd);
+        b.put(" to "), b.put(code == 1 ? "host " : "net "), host4(p.data() + 4);
       }
       break;
     case 4: b.put("source quench"); break;
@@ -96,12 +104,23 @@ void Printer::icmp(Bytes p, uint32_t l4len) {
   }
   if (p.size() > 8) sum_.payload = p.subspan(8);
   bool is_err = type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
-  if (o_.verbose && is_err && p.size() >= 8 + 20 && depth_ < 8) {
+  if (is_err && p.size() >= 8 + 20 && depth_ < 8 && (o_.verbose || collect_)) {
+    // The quoted datagram: printed at -v; in --json nested under the icmp layer.
     PacketSummary saved = sum_;
-    b.put("\n\tIP ");
+    size_t mark = b.size();
+    core::Json outer;
+    if (collect_) outer = std::move(layers_), layers_ = core::Json::array();
+    b.put(o_.link_header ? "\n\t" : "\n\tIP ");  // ip_print names itself only without -e
     ++depth_;
     ipv4(p.subspan(8));
     --depth_;
+    if (!o_.verbose) b.truncate(mark);
+    if (collect_) {
+      core::Json quoted = std::move(layers_);
+      layers_ = std::move(outer);
+      for (auto it = layers_.rbegin(); it != layers_.rend(); ++it)
+        if ((*it)["layer"] == "icmp") { (*it)["quoted"] = std::move(quoted); break; }
+    }
     sum_ = saved;
   }
 }
@@ -114,6 +133,11 @@ void Printer::icmp6(Bytes p, uint32_t l4len, const uint8_t* src, const uint8_t* 
     return;
   }
   uint8_t type = p[0], code = p[1];
+  if (auto* L = layer("icmp6")) {
+    (*L)["type"] = type, (*L)["code"] = code;
+    if ((type == 128 || type == 129) && p.size() >= 8) (*L)["id"] = load_be16(p.data() + 4), (*L)["seq"] = load_be16(p.data() + 6);
+    if ((type == 135 || type == 136) && p.size() >= 24) (*L)["target"] = ip_text(p.data() + 8, 6);
+  }
   if (o_.verbose && p.size() >= l4len) {
     uint32_t s = core::checksum_partial(src, 16);
     s = core::checksum_partial(dst, 16, s);
@@ -152,7 +176,7 @@ void Printer::icmp6(Bytes p, uint32_t l4len, const uint8_t* src, const uint8_t* 
       if ((t == 1 || t == 2) && ol == 8) b.mac(d);
       else if (t == 5 && ol == 8) b.put(" "), b.u(load_be32(d + 2));
       else if (t == 3 && ol == 32) {
-        b.ip6(d + 14), b.put('/'), b.u(d[0]), b.put(", Flags [");
+        host6(d + 14), b.put('/'), b.u(d[0]), b.put(", Flags [");
         bool any = false;
         if (d[1] & 0x80) b.put("onlink"), any = true;
         if (d[1] & 0x40) b.put(any ? ", auto" : "auto"), any = true;
@@ -179,7 +203,7 @@ void Printer::icmp6(Bytes p, uint32_t l4len, const uint8_t* src, const uint8_t* 
       b.put(type == 135 ? "neighbor solicitation" : "neighbor advertisement");
       if (o_.verbose) {
         len();
-        b.put(type == 135 ? ", who has " : ", tgt is "), b.ip6(p.data() + 8);
+        b.put(type == 135 ? ", who has " : ", tgt is "), host6(p.data() + 8);
         if (type == 136) {
           uint8_t f = p[4];
           b.put(", Flags [");
@@ -193,7 +217,7 @@ void Printer::icmp6(Bytes p, uint32_t l4len, const uint8_t* src, const uint8_t* 
         }
         ndp_opts(24);
       } else {
-        b.put(type == 135 ? ", who has " : ", tgt is "), b.ip6(p.data() + 8);
+        b.put(type == 135 ? ", who has " : ", tgt is "), host6(p.data() + 8);
         len();
       }
       break;
@@ -227,12 +251,12 @@ void Printer::icmp6(Bytes p, uint32_t l4len, const uint8_t* src, const uint8_t* 
           uint8_t rt = p[k], aux = p[k + 1];
           uint16_t ns = load_be16(p.data() + k + 2);
           static const char* kRt[7] = {"", "is_in", "is_ex", "to_in", "to_ex", "allow", "block"};
-          b.put(" [gaddr "), b.ip6(p.data() + k + 4), b.put(' ');
+          b.put(" [gaddr "), host6(p.data() + k + 4), b.put(' ');
           if (rt >= 1 && rt <= 6) b.put(kRt[rt]);
           else b.put("invalid");
           if (o_.verbose >= 2) {
             b.put(" {");
-            for (uint16_t j = 0; j < ns && k + 20 + size_t(j + 1) * 16 <= p.size(); ++j) b.put(' '), b.ip6(p.data() + k + 20 + size_t(j) * 16);
+            for (uint16_t j = 0; j < ns && k + 20 + size_t(j + 1) * 16 <= p.size(); ++j) b.put(' '), host6(p.data() + k + 20 + size_t(j) * 16);
             b.put(" }]");
           } else {
             b.put(", "), b.u(ns), b.put(" source(s)]");
@@ -261,8 +285,13 @@ void Printer::icmp6(Bytes p, uint32_t l4len, const uint8_t* src, const uint8_t* 
                                     "unreachable address", "unreachable port"};
       b.put(code < 5 ? kCode[code] : "unknown unreach code");
       if (qd) {
-        b.put(code == 4 ? ", " : " "), b.ip6(qd);
-        if (code == 4 && port >= 0) b.put(qnh == 17 ? " udp port " : qnh == 6 ? " tcp port " : " port "), b.u(uint64_t(port));
+        b.put(code == 4 ? ", " : " "), host6(qd);
+        if (code == 4 && port >= 0) {
+          b.put(qnh == 17 ? " udp port " : qnh == 6 ? " tcp port " : " port ");
+          std::string_view pn = o_.numeric == 0 && (qnh == 17 || qnh == 6) ? service_name(uint16_t(port), qnh == 17) : "";
+          if (pn.empty()) b.u(uint64_t(port));
+          else b.put(pn);
+        }
       }
       if (!o_.verbose) len();
       break;
@@ -274,7 +303,7 @@ void Printer::icmp6(Bytes p, uint32_t l4len, const uint8_t* src, const uint8_t* 
       break;
     case 3:
       b.put(code == 0 ? "time exceeded in-transit" : "time exceeded reassembly");
-      if (p.size() >= 8 + 40) b.put(" for "), b.ip6(p.data() + 8 + 24);
+      if (p.size() >= 8 + 40) b.put(" for "), host6(p.data() + 8 + 24);
       len();
       break;
     case 4: b.put("parameter problem"), len(); break;

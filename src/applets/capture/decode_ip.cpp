@@ -36,6 +36,101 @@ const char* proto_name(uint8_t p) {
 
 }  // namespace
 
+void Printer::ip_proto(uint8_t p) {
+  std::string_view name = o_.numeric == 0 ? ip_proto_name(p) : std::string_view{};
+  if (!name.empty()) return out_->put(name);
+  out_->put("ip-proto-"), out_->u(p);
+}
+
+// IPv4 options as tcpdump lists them: "NOP,RR 10.0.0.1, 0.0.0.0 ...,EOL".
+void Printer::ip_options(Bytes opt) {
+  Buf& b = *out_;
+  const char* sep = "";
+  auto bad_len = [&](size_t n) { b.put(" [bad length "), b.u(n), b.put(']'); };
+  for (size_t k = 0; k < opt.size();) {
+    b.put(sep);
+    sep = ",";
+    uint8_t code = opt[k];
+    switch (code) {
+      case 0: b.put("EOL"); break;
+      case 1: b.put("NOP"); break;
+      case 7: b.put("RR"); break;
+      case 68: b.put("timestamp"); break;
+      case 82: b.put("traceroute"); break;
+      case 130: b.put("security"); break;
+      case 131: b.put("LSRR"); break;
+      case 137: b.put("SSRR"); break;
+      case 148: b.put("RA"); break;
+      default: b.put("unknown "), b.u(code); break;
+    }
+    size_t len = 1;
+    if (code > 1) {
+      if (k + 1 >= opt.size()) return trunc("ip");
+      len = opt[k + 1];
+      if (len < 2) return bad_len(len);
+    }
+    if (len > opt.size() - k) return bad_len(len);
+    Bytes o = opt.subspan(k, len);
+    // Routes and timestamps may name slots past a short option: read them from the
+    // rest of the options, as tcpdump does, but never past the header.
+    Bytes room = opt.subspan(k);
+    switch (code) {
+      case 0: return;
+      case 7:
+      case 131:
+      case 137: {
+        if (len < 3) return bad_len(len);
+        if ((len + 1) & 3) bad_len(len);
+        int ptr = int(o[2]) - 1;
+        if (ptr < 3 || ((ptr + 1) & 3) || ptr > int(len) + 1) b.put(" [bad ptr "), b.u(o[2]), b.put(']');
+        for (size_t i = 3; i < len; i += 4) {
+          if (i + 4 > room.size()) return trunc("ip");
+          b.put(' '), host4(room.data() + i);
+          if (ptr > int(i)) b.put(',');
+        }
+        break;
+      }
+      case 68: {
+        if (len < 4) {
+          b.put("[bad length "), b.u(len), b.put(']');
+          break;
+        }
+        b.put(" TS{");
+        uint8_t flag = o[3] & 15;
+        size_t hop = flag != 0 ? 8 : 4;
+        if ((len - 4) & (hop - 1)) b.put("[bad length "), b.u(len), b.put(']');
+        int ptr = int(o[2]) - 1;
+        if (ptr < 4 || ((ptr - 4) & int(hop - 1)) || ptr > int(len) + 1) b.put("[bad ptr "), b.u(o[2]), b.put(']');
+        size_t i = 0;
+        if (flag == 0 || flag == 1 || flag == 3) {
+          b.put(flag == 0 ? "TSONLY" : flag == 1 ? "TS+ADDR" : "PRESPEC");
+          for (i = 4; i < len; i += hop) {
+            if (i + hop > room.size()) return trunc("ip");
+            b.put(ptr == int(i) ? " ^ " : " ");
+            b.u(core::load_be32(room.data() + i + hop - 4)), b.put('@');
+            if (hop == 8) host4(room.data() + i);
+          }
+        } else {
+          b.put("[bad ts type "), b.u(flag), b.put(']');
+        }
+        if (ptr == int(i)) b.put(" ^ ");
+        if (o[3] >> 4) b.put(" ["), b.u(o[3] >> 4), b.put(" hops not recorded]} ");
+        else b.put('}');
+        break;
+      }
+      case 148:
+        if (len < 4) {
+          bad_len(len);
+          break;
+        }
+        if (load_be16(o.data() + 2) != 0) b.put(" value "), b.u(load_be16(o.data() + 2));
+        break;
+      default: break;
+    }
+    k += len;
+  }
+}
+
 void Printer::ipv4(Bytes p) {
   Buf& b = *out_;
   if (!sum_.net) sum_.net = "IP";
@@ -65,6 +160,27 @@ void Printer::ipv4(Bytes p) {
   uint16_t frag = load_be16(h + 6);
   uint16_t off = uint16_t((frag & 0x1fff) * 8);
   uint8_t proto = h[9];
+  if (auto* L = layer("ipv4")) {
+    auto& j = *L;
+    j["src"] = ip_text(h + 12, 4), j["dst"] = ip_text(h + 16, 4);
+    j["tos"] = h[1], j["ttl"] = h[8], j["id"] = load_be16(h + 4);
+    core::Json fl = core::Json::array();
+    if (frag & 0x4000) fl.push_back("DF");
+    if (frag & 0x2000) fl.push_back("MF");
+    j["flags"] = fl, j["frag_offset"] = off, j["proto"] = proto, j["length"] = tot, j["header_length"] = hlen;
+    if (hlen > 20) {
+      core::Json opts = core::Json::array();
+      Bytes o = p.subspan(20, hlen - 20);
+      for (size_t k = 0; k < o.size();) {
+        opts.push_back(o[k]);
+        if (o[k] == 0) break;
+        if (o[k] == 1 || k + 1 >= o.size() || o[k + 1] < 2) { ++k; continue; }
+        k += o[k + 1];
+      }
+      j["options"] = opts;
+    }
+    j["checksum_ok"] = core::checksum_finish(core::checksum_partial(h, hlen)) == 0;
+  }
   if (o_.verbose) {
     b.put("(tos 0x"), b.hex(h[1]);
     switch (h[1] & 3) {
@@ -79,27 +195,7 @@ void Printer::ipv4(Bytes p) {
     if (frag & 0x2000) b.put('+');
     if (!(frag & 0xe000)) b.put("none");
     b.put("], proto "), b.put(proto_name(proto)), b.put(" ("), b.u(proto), b.put("), length "), b.u(tot);
-    if (hlen > 20) {
-      b.put(", options (");
-      Bytes opt = p.subspan(20, hlen - 20);
-      for (size_t k = 0; k < opt.size();) {
-        uint8_t t = opt[k];
-        if (k) b.put(',');
-        if (t == 0) { b.put("EOL"); break; }
-        if (t == 1) { b.put("NOP"), ++k; continue; }
-        if (k + 1 >= opt.size() || opt[k + 1] < 2) { b.put("bad option"); break; }
-        switch (t) {
-          case 148: b.put("RA"); break;
-          case 7: b.put("RR"); break;
-          case 68: b.put("TS"); break;
-          case 131: b.put("LSRR"); break;
-          case 137: b.put("SSRR"); break;
-          default: b.put("unknown "), b.u(t); break;
-        }
-        k += opt[k + 1];
-      }
-      b.put(')');
-    }
+    if (hlen > 20) b.put(", options ("), ip_options(p.subspan(20, hlen - 20)), b.put(')');
     uint16_t sum = core::checksum_finish(core::checksum_partial(h, hlen));
     if (sum != 0) {
       uint16_t stored = load_be16(h + 10);
@@ -120,7 +216,7 @@ void Printer::ipv4(Bytes p) {
     std::memcpy(sum_.src, h + 12, 4), std::memcpy(sum_.dst, h + 16, 4);
   }
   if (off != 0) {
-    b.ip4(h + 12), b.put(" > "), b.ip4(h + 16), b.put(": ip-proto-"), b.u(proto);
+    host4(h + 12), b.put(" > "), host4(h + 16), b.put(": "), ip_proto(proto);
     wire_extra_ = saved_extra;
     return;
   }
@@ -131,7 +227,7 @@ void Printer::ipv4(Bytes p) {
     case 6: tcp(pl, l4len, h + 12, h + 16, 4, frag_first); break;
     case 17: udp(pl, l4len, h + 12, h + 16, 4, frag_first); break;
     default:
-      b.ip4(h + 12), b.put(" > "), b.ip4(h + 16), b.put(": ");
+      host4(h + 12), b.put(" > "), host4(h + 16), b.put(": ");
       switch (proto) {
         case 1: icmp(pl, l4len); break;
         case 47: gre(pl, l4len); break;
@@ -144,7 +240,7 @@ void Printer::ipv4(Bytes p) {
           if (depth_ < 8) ++depth_, ipv6(pl), --depth_;
           break;
         default:
-          b.put("ip-proto-"), b.u(proto), b.put(' '), b.u(l4len);
+          ip_proto(proto), b.put(' '), b.u(l4len);
           break;
       }
   }
@@ -166,6 +262,12 @@ void Printer::ipv6(Bytes p) {
   }
   uint16_t plen = load_be16(h + 4);
   uint8_t nh = h[6];
+  if (auto* L = layer("ipv6")) {
+    auto& j = *L;
+    j["src"] = ip_text(h + 8, 6), j["dst"] = ip_text(h + 24, 6);
+    j["class"] = uint8_t((h[0] & 0x0f) << 4 | h[1] >> 4), j["flowlabel"] = (uint32_t(h[1] & 0x0f) << 16) | load_be16(h + 2);
+    j["hlim"] = h[7], j["next_header"] = nh, j["payload_length"] = plen;
+  }
   if (o_.verbose) {
     uint8_t tc = uint8_t((h[0] & 0x0f) << 4 | h[1] >> 4);
     uint32_t flow = (uint32_t(h[1] & 0x0f) << 16) | load_be16(h + 2);
@@ -184,7 +286,7 @@ void Printer::ipv6(Bytes p) {
   uint32_t l4len = plen;
   bool printed_addrs = false;
   auto addrs = [&] {
-    if (!printed_addrs) b.ip6(h + 8), b.put(" > "), b.ip6(h + 24), b.put(": ");
+    if (!printed_addrs) host6(h + 8), b.put(" > "), host6(h + 24), b.put(": ");
     printed_addrs = true;
   };
   bool frag_first = false;
@@ -198,6 +300,8 @@ void Printer::ipv6(Bytes p) {
       }
       size_t len = nh == 51 ? (size_t(rest[1]) + 2) * 4 : (size_t(rest[1]) + 1) * 8;
       b.put(nh == 0 ? "HBH " : nh == 60 ? "DSTOPT " : nh == 43 ? "srcrt " : "AH ");
+      if (auto* L = layer("ipv6_ext"))
+        (*L)["header"] = nh == 0 ? "hop-by-hop" : nh == 60 ? "destination" : nh == 43 ? "routing" : "ah", (*L)["length"] = len;
       if (rest.size() < len) {
         trunc(nh == 0 ? "hbh" : "ext");
         return;
@@ -236,6 +340,8 @@ void Printer::ipv6(Bytes p) {
       uint16_t fo = load_be16(rest.data() + 2);
       uint16_t off = fo & 0xfff8;
       b.put("frag (");
+      if (auto* L = layer("ipv6_ext"))
+        (*L)["header"] = "fragment", (*L)["offset"] = off, (*L)["more"] = (fo & 1) != 0, (*L)["id"] = load_be32(rest.data() + 4);
       if (o_.verbose) b.put("0x"), b.hex_pad(load_be32(rest.data() + 4), 8), b.put(':');
       b.u(off), b.put('|'), b.u(l4len > 8 ? l4len - 8 : 0), b.put(")");
       nh = rest[0];
@@ -265,7 +371,7 @@ void Printer::ipv6(Bytes p) {
       break;
     case 59: addrs(), b.put("no next header"); break;
     case 50: addrs(), b.put("ESP"); break;
-    default: addrs(), b.put("ip-proto-"), b.u(nh), b.put(' '), b.u(l4len); break;
+    default: addrs(), ip_proto(nh), b.put(' '), b.u(l4len); break;
   }
   wire_extra_ = saved_extra;
 }
@@ -280,6 +386,11 @@ void Printer::gre(Bytes p, uint32_t l4len) {
   uint16_t flags = load_be16(p.data());
   uint16_t proto = load_be16(p.data() + 2);
   int ver = flags & 7;
+  if (auto* L = layer("gre")) {
+    (*L)["version"] = ver, (*L)["proto"] = proto;
+    size_t o = (flags & 0x8000) ? 8 : 4;
+    if ((flags & 0x2000) && p.size() >= o + 4) (*L)["key"] = load_be32(p.data() + o);
+  }
   b.put("GREv"), b.u(ver);
   size_t off = 4;
   if (flags & 0x8000) {  // checksum present

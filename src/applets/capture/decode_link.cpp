@@ -56,6 +56,16 @@ const char* direction(uint16_t pkttype) {
 
 }  // namespace
 
+void Printer::mac(const uint8_t* m) {
+  Buf& b = *out_;
+  if (o_.numeric != 0) return b.mac(m);
+  std::string_view name = mac_name(m);
+  if (!name.empty()) return b.put(name);
+  // tcpdump names the OUI from its own table; the all-zero OUI is plain Ethernet
+  // encapsulation there, and that is the only one we know.
+  b.mac(m), b.put(m[0] == 0 && m[1] == 0 && m[2] == 0 ? " (oui Ethernet)" : " (oui Unknown)");
+}
+
 void Printer::ether(Bytes p, uint32_t wirelen, bool inner) {
   Buf& b = *out_;
   if (p.size() < 14) {
@@ -64,12 +74,16 @@ void Printer::ether(Bytes p, uint32_t wirelen, bool inner) {
   }
   uint16_t type = load_be16(p.data() + 12);
   if (o_.link_header) {
-    b.mac(p.data() + 6), b.put(" > "), b.mac(p.data());
+    mac(p.data() + 6), b.put(" > "), mac(p.data());
     if (type <= 1500) {
       b.put(", 802.3, length "), b.u(type), b.put(": ");
     } else {
       b.put(", "), put_ethertype(b, type), b.put(", length "), b.u(inner ? remaining(p) : wirelen), b.put(": ");
     }
+  }
+  if (auto* L = layer("ethernet")) {
+    (*L)["src"] = mac_text(p.data() + 6), (*L)["dst"] = mac_text(p.data());
+    (*L)[type <= 1500 ? "length" : "ethertype"] = type;
   }
   size_t off = 14;
   while (is_vlan(type)) {
@@ -79,6 +93,8 @@ void Printer::ether(Bytes p, uint32_t wirelen, bool inner) {
     }
     uint16_t tci = load_be16(p.data() + off);
     uint16_t next = load_be16(p.data() + off + 2);
+    if (auto* L = layer("vlan"))
+      (*L)["id"] = tci & 0x0fff, (*L)["pcp"] = tci >> 13, (*L)["dei"] = (tci & 0x1000) != 0, (*L)["ethertype"] = next;
     if (o_.link_header) {
       b.put("vlan "), b.u(tci & 0x0fff), b.put(", p "), b.u(tci >> 13);
       if (tci & 0x1000) b.put(", DEI");
@@ -88,7 +104,7 @@ void Printer::ether(Bytes p, uint32_t wirelen, bool inner) {
     off += 4;
   }
   if (type <= 1500) {  // 802.3 length field: LLC
-    if (!o_.link_header) b.mac(p.data() + 6), b.put(" > "), b.mac(p.data()), b.put(", 802.3, length "), b.u(type), b.put(": ");
+    if (!o_.link_header) mac(p.data() + 6), b.put(" > "), mac(p.data()), b.put(", 802.3, length "), b.u(type), b.put(": ");
     b.put("LLC");
     return;
   }
@@ -131,8 +147,13 @@ void Printer::sll(Bytes p, uint32_t wirelen) {
   uint16_t pkttype = load_be16(p.data()), halen = load_be16(p.data() + 4), proto = load_be16(p.data() + 14);
   if (o_.link_header) {
     b.put(direction(pkttype)), b.put(' ');
-    put_lladdr(b, p.data() + 6, std::min<uint16_t>(halen, 8));
+    if (halen == 6) mac(p.data() + 6);
+    else put_lladdr(b, p.data() + 6, std::min<uint16_t>(halen, 8));
     b.put(' '), put_ethertype(b, proto), b.put(", length "), b.u(wirelen), b.put(": ");
+  }
+  if (auto* L = layer("sll")) {
+    (*L)["direction"] = direction(pkttype), (*L)["ethertype"] = proto;
+    if (halen == 6) (*L)["addr"] = mac_text(p.data() + 6);
   }
   sum_.net_start = p.data() + 16;
   Bytes rest = p.subspan(16);
@@ -171,8 +192,13 @@ void Printer::sll2(Bytes p, uint32_t wirelen) {
   b.put(' ');
   if (o_.link_header) {
     b.put("ifindex "), b.u(ifindex), b.put(' ');
-    put_lladdr(b, p.data() + 12, std::min<uint8_t>(halen, 8));
+    if (halen == 6) mac(p.data() + 12);
+    else put_lladdr(b, p.data() + 12, std::min<uint8_t>(halen, 8));
     b.put(' '), put_ethertype(b, proto), b.put(", length "), b.u(wirelen), b.put(": ");
+  }
+  if (auto* L = layer("sll2")) {
+    (*L)["ifindex"] = ifindex, (*L)["ifname"] = ifn, (*L)["direction"] = dir, (*L)["ethertype"] = proto;
+    if (halen == 6) (*L)["addr"] = mac_text(p.data() + 12);
   }
   sum_.net_start = p.data() + 20;
   ethertype(proto, p.subspan(20), false);
@@ -201,8 +227,14 @@ void Printer::arp(Bytes p) {
   const uint8_t* tha = spa + plen;
   const uint8_t* tpa = tha + hlen;
   bool ipv4 = ptype == 0x0800 && plen == 4;
+  if (auto* L = layer("arp")) {
+    static const char* kOps[] = {"", "request", "reply", "rarp-request", "rarp-reply"};
+    (*L)["op"] = op >= 1 && op <= 4 ? kOps[op] : "unknown", (*L)["opcode"] = op;
+    if (hlen == 6) (*L)["sender_mac"] = mac_text(sha), (*L)["target_mac"] = mac_text(tha);
+    if (ipv4) (*L)["sender_ip"] = ip_text(spa, 4), (*L)["target_ip"] = ip_text(tpa, 4);
+  }
   auto pa = [&](const uint8_t* a) {
-    if (ipv4) b.ip4(a);
+    if (ipv4) host4(a);
     else put_lladdr(b, a, plen);
   };
   switch (op) {
@@ -210,11 +242,20 @@ void Printer::arp(Bytes p) {
       b.put("Request who-has "), pa(tpa);
       bool zero = true;
       for (int k = 0; k < hlen; ++k) zero &= tha[k] == 0;
-      if (!zero) b.put(" ("), put_lladdr(b, tha, hlen), b.put(')');
+      if (!zero) {
+        b.put(" (");
+        if (hlen == 6) mac(tha);
+        else put_lladdr(b, tha, hlen);
+        b.put(')');
+      }
       b.put(" tell "), pa(spa);
       break;
     }
-    case 2: b.put("Reply "), pa(spa), b.put(" is-at "), put_lladdr(b, sha, hlen); break;
+    case 2:
+      b.put("Reply "), pa(spa), b.put(" is-at ");
+      if (hlen == 6) mac(sha);
+      else put_lladdr(b, sha, hlen);
+      break;
     case 3: b.put("Reverse Request who-is "), put_lladdr(b, tha, hlen), b.put(" tell "), put_lladdr(b, sha, hlen); break;
     case 4: b.put("Reverse Reply "), put_lladdr(b, tha, hlen), b.put(" at "), pa(tpa); break;
     default: b.put("Unknown ("), b.u(op), b.put(')'); break;

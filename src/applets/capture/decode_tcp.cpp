@@ -1,8 +1,9 @@
 // TCP: flags, relative sequence numbers (tcpdump's rule: the first segment of a
 // connection carrying ACK sets both bases and prints absolute), options, checksum.
-#include <cstdio>
+#include <strings.h>
+
+#include <cctype>
 #include <string>
-#include <vector>
 
 #include "netshoot/addr.h"
 #include "netshoot/packet.h"
@@ -24,41 +25,7 @@ void Printer::endpoint(const uint8_t* a, int fam, int port, bool udp) {
   out_->u(uint64_t(port));
 }
 
-namespace {
-
-// Port names as tcpdump shows them: the host's /etc/services (what tcpdump's
-// getservent sees), else netshoot's built-in table when the file is missing.
-struct ServiceNames {
-  std::vector<std::string> tcp, udp;
-  bool from_file = false;
-  ServiceNames() {
-    FILE* f = std::fopen("/etc/services", "re");
-    if (!f) return;
-    from_file = true;
-    tcp.resize(65536), udp.resize(65536);
-    char line[512];
-    while (std::fgets(line, sizeof line, f)) {
-      char name[128], pp[64];
-      if (line[0] == '#' || std::sscanf(line, "%127s %63s", name, pp) != 2) continue;
-      unsigned port = 0;
-      char proto[16];
-      if (std::sscanf(pp, "%u/%15s", &port, proto) != 2 || port > 65535) continue;
-      std::string_view pr(proto);
-      if (pr != "udp" && pr != "tcp") continue;
-      auto& t = pr == "udp" ? udp : tcp;
-      if (t[port].empty()) t[port] = name;
-    }
-    std::fclose(f);
-  }
-};
-
-}  // namespace
-
-std::string_view Printer::service_name(uint16_t port, bool udp) {
-  static const ServiceNames names;
-  if (!names.from_file) return core::service_name(port, udp ? core::L4Proto::udp : core::L4Proto::tcp);
-  return udp ? names.udp[port] : names.tcp[port];
-}
+std::string_view Printer::service_name(uint16_t port, bool udp) { return port_name(port, udp); }
 
 namespace {
 
@@ -113,6 +80,37 @@ void Printer::tcp(Bytes seg, uint32_t l4len, const uint8_t* src, const uint8_t* 
   uint16_t win = load_be16(seg.data() + 14);
   uint32_t length = l4len >= hlen ? l4len - uint32_t(hlen) : 0;
   if (seg.size() > hlen) sum_.payload = seg.subspan(hlen);
+  if (auto* L = layer("tcp")) {
+    auto& j = *L;
+    char fl[16];
+    core::format_tcp_flags(flags, fl, sizeof fl);
+    j["sport"] = sport, j["dport"] = dport, j["seq"] = seq, j["ack"] = ack, j["flags"] = fl;
+    j["window"] = win, j["header_length"] = hlen, j["payload_length"] = length;
+    if (flags & core::tcpflag::urg) j["urgent"] = load_be16(seg.data() + 18);
+    if (hlen > 20 && seg.size() >= hlen) {
+      core::Json opts = core::Json::array();
+      Bytes o = seg.subspan(20, hlen - 20);
+      for (size_t k = 0; k < o.size();) {
+        uint8_t kind = o[k];
+        if (kind == 0) break;
+        if (kind == 1) { ++k; continue; }
+        if (k + 1 >= o.size() || o[k + 1] < 2 || k + o[k + 1] > o.size()) break;
+        const uint8_t* d = o.data() + k + 2;
+        size_t dl = o[k + 1] - 2u;
+        if (kind == 2 && dl == 2) opts.push_back({{"mss", load_be16(d)}});
+        else if (kind == 3 && dl == 1) opts.push_back({{"wscale", d[0]}});
+        else if (kind == 4) opts.push_back("sackOK");
+        else if (kind == 8 && dl == 8) opts.push_back({{"ts_val", load_be32(d)}, {"ts_ecr", load_be32(d + 4)}});
+        else if (kind == 5) {
+          core::Json blocks = core::Json::array();
+          for (size_t i = 0; i + 8 <= dl; i += 8) blocks.push_back({load_be32(d + i), load_be32(d + i + 4)});
+          opts.push_back({{"sack", blocks}});
+        } else opts.push_back({{"kind", kind}, {"length", dl + 2}});
+        k += o[k + 1];
+      }
+      j["options"] = opts;
+    }
+  }
   if (o_.quiet) {
     b.put("tcp "), b.u(length);
     return;
@@ -224,26 +222,109 @@ void Printer::tcp(Bytes seg, uint32_t l4len, const uint8_t* src, const uint8_t* 
   }
   b.put(", length "), b.u(length);
   if (seg.size() > hlen) sum_.payload = seg.subspan(hlen);
-  if (length > 0 && (sport == 80 || dport == 80 || sport == 8080 || dport == 8080)) http(seg.subspan(std::min(hlen, seg.size())));
+  if (length > 0 && (sport == 80 || dport == 80 || sport == 8080 || dport == 8080))
+    http(seg.subspan(std::min(hlen, seg.size())), length);
 }
 
-// tcpdump's one-line HTTP summary: ": HTTP: <request or status line>", or ": HTTP".
-void Printer::http(Bytes p) {
+namespace {
+
+// A request method or response code token as tcpdump's text-protocol printer reads
+// it: printable ASCII up to a blank or line end, then blanks skipped. Returns the
+// index after it, or 0 when there is no usable token.
+size_t http_token(Bytes p, size_t i, std::string& tok) {
+  tok.clear();
+  for (; i < p.size(); ++i) {
+    uint8_t c = p[i];
+    if (c >= 0x80) return 0;
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') break;
+    if (c < 0x20 || c == 0x7f || tok.size() + 2 > 129) return 0;
+    tok += char(c);
+  }
+  if (tok.empty()) return 0;
+  while (i < p.size() && p[i] == ' ') ++i;
+  return i;
+}
+
+bool http_method(const std::string& t) {
+  static const char* const kMethods[] = {
+      "GET", "PUT", "COPY", "HEAD", "LOCK", "MOVE", "POLL", "POST", "BCOPY", "BMOVE", "MKCOL", "TRACE", "LABEL",
+      "MERGE", "DELETE", "SEARCH", "UNLOCK", "REPORT", "UPDATE", "NOTIFY", "BDELETE", "CONNECT", "OPTIONS",
+      "CHECKIN", "PROPFIND", "CHECKOUT", "CCM_POST", "SUBSCRIBE", "PROPPATCH", "BPROPFIND", "BPROPPATCH",
+      "UNCHECKOUT", "MKACTIVITY", "MKWORKSPACE", "UNSUBSCRIBE", "RPC_CONNECT", "VERSION-CONTROL", "BASELINE-CONTROL"};
+  for (const char* m : kMethods)
+    if (strcasecmp(m, t.c_str()) == 0) return true;
+  return false;
+}
+
+}  // namespace
+
+// One text line from i: prefix + the line, returning the index after its end of line;
+// 0 when the line holds binary data, a bare CR, or runs past the captured bytes. A
+// printable tail without an end of line prints with tcpdump's " [|http]".
+size_t Printer::text_line(Bytes p, size_t i, uint32_t len, std::string_view prefix) {
   Buf& b = *out_;
-  static const std::string_view kStarts[] = {"GET ", "PUT ", "POST ", "HEAD ", "DELETE ", "OPTIONS ", "TRACE ",
-                                             "CONNECT ", "PATCH ", "HTTP/"};
-  std::string_view s(reinterpret_cast<const char*>(p.data()), p.size());
-  bool known = false;
-  for (auto k : kStarts) known |= s.starts_with(k);
+  size_t start = i;
+  for (; i < len; ++i) {
+    if (i >= p.size()) {  // beyond the snapshot
+      trunc("http");
+      return 0;
+    }
+    uint8_t c = p[i];
+    size_t end = 0;
+    if (c == '\n') {
+      end = i + 1;
+    } else if (c == '\r') {
+      if (i + 1 >= len) return 0;
+      if (i + 1 >= p.size()) return trunc("http"), 0;
+      if (p[i + 1] != '\n') return 0;
+      end = i + 2;
+    } else if ((c < 0x20 && c != '\t') || c >= 0x7f) {
+      return 0;
+    }
+    if (end) {
+      b.put(prefix), b.put(std::string_view(reinterpret_cast<const char*>(p.data()) + start, i - start));
+      return end;
+    }
+  }
+  b.put(prefix), b.put(std::string_view(reinterpret_cast<const char*>(p.data()) + start, i - start));
+  trunc("http");
+  return 0;
+}
+
+// HTTP as tcpdump prints it: the request or status line (all lines with -v) when the
+// first token is a known method or the second a 3-digit code; else just "HTTP".
+void Printer::http(Bytes p, uint32_t len) {
+  Buf& b = *out_;
   b.put(": HTTP");
-  if (!known) return;
-  size_t eol = s.find("\r\n");
-  if (eol == std::string_view::npos) {
-    b.put(": "), b.put(s.substr(0, std::min<size_t>(s.size(), 300))), trunc("http");
+  std::string tok;
+  bool show = false;
+  size_t i = http_token(p, 0, tok);
+  if (i != 0) {
+    show = http_method(tok);
+    i = http_token(p, i, tok);
+    if (i != 0 && tok.size() == 3 && std::isdigit(static_cast<unsigned char>(tok[0])) &&
+        std::isdigit(static_cast<unsigned char>(tok[1])) && std::isdigit(static_cast<unsigned char>(tok[2])))
+      show = true;
+  }
+  if (auto* L = layer("http")) {
+    std::string first;
+    for (uint8_t c : p) {
+      if (c == '\r' || c == '\n' || first.size() >= 1024) break;
+      first += (c >= 0x20 && c < 0x7f) ? char(c) : '.';
+    }
+    (*L)["length"] = len, (*L)["line"] = first, (*L)["recognized"] = show;
+  }
+  if (!show) return;
+  if (!o_.verbose) {
+    text_line(p, 0, len, ": ");
     return;
   }
-  b.put(": ");
-  for (char c : s.substr(0, eol)) b.put((c >= 0x20 && c < 0x7f) ? c : '.');
+  b.put(", length: "), b.u(len);
+  for (size_t k = 0; k < len;) {
+    size_t next = text_line(p, k, len, "\n\t");
+    if (next == 0) break;
+    k = next;
+  }
 }
 
 }  // namespace netshoot::applet::capture

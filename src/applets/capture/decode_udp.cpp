@@ -1,7 +1,4 @@
-// UDP, DNS summaries (tcpdump's "12345+ A? example.com. (29)"), VXLAN, Geneve.
-#include <variant>
-
-#include "netshoot/dns.h"
+// UDP, VXLAN, Geneve (DNS is in decode_dns.cpp).
 #include "netshoot/packet.h"
 #include "printer.h"
 
@@ -31,18 +28,6 @@ uint16_t udp_should_be(Bytes seg, const uint8_t* src, const uint8_t* dst, int fa
   return should_be(core::checksum_finish(s + uint16_t(~load_be16(seg.data() + 6))));
 }
 
-const char* rcode_text(uint16_t rc) {
-  switch (rc) {
-    case 0: return "";
-    case 1: return " FormErr";
-    case 2: return " ServFail";
-    case 3: return " NXDomain";
-    case 4: return " NotImp";
-    case 5: return " Refused";
-    default: return " Resp";
-  }
-}
-
 }  // namespace
 
 void Printer::udp(Bytes seg, uint32_t l4len, const uint8_t* src, const uint8_t* dst, int fam, bool frag) {
@@ -59,6 +44,7 @@ void Printer::udp(Bytes seg, uint32_t l4len, const uint8_t* src, const uint8_t* 
     return;
   }
   uint16_t sport = load_be16(seg.data()), dport = load_be16(seg.data() + 2), ulen = load_be16(seg.data() + 4);
+  if (auto* L = layer("udp")) (*L)["sport"] = sport, (*L)["dport"] = dport, (*L)["length"] = ulen;
   sum_.sport = sport, sum_.dport = dport, sum_.has_ports = true;
   endpoint(src, fam, sport, true), b.put(" > "), endpoint(dst, fam, dport, true), b.put(": ");
   if (ulen < 8) {
@@ -85,9 +71,7 @@ void Printer::udp(Bytes seg, uint32_t l4len, const uint8_t* src, const uint8_t* 
   uint32_t plen = ulen - 8u;
   if (!o_.quiet && !frag) {
     if ((sport == 53 || dport == 53 || sport == 5353 || dport == 5353) && !pl.empty()) {
-      dns(pl, false);
-      b.put(" ("), b.u(plen), b.put(')');
-      return;
+      return dns(pl, plen, sport == 5353 || dport == 5353);
     }
     if ((dport == 4789 || dport == 8472) && depth_ < 8) return vxlan(pl);
     if (dport == 6081 && depth_ < 8) return geneve(pl);
@@ -95,86 +79,12 @@ void Printer::udp(Bytes seg, uint32_t l4len, const uint8_t* src, const uint8_t* 
   b.put("UDP, length "), b.u(plen);
 }
 
-void Printer::dns(Bytes p, bool) {
-  Buf& b = *out_;
-  if (p.size() < 12) {
-    trunc("domain");
-    return;
-  }
-  uint16_t id = load_be16(p.data());
-  uint8_t f1 = p[2], f2 = p[3];
-  bool qr = f1 & 0x80;
-  uint8_t opcode = (f1 >> 3) & 15;
-  uint16_t qd = load_be16(p.data() + 4), an = load_be16(p.data() + 6), ns = load_be16(p.data() + 8),
-           ar = load_be16(p.data() + 10);
-  static const char* kOps[16] = {"", " inv_q", " stat", " op3", " notify", " update", " op6", " op7",
-                                 " op8", " updateA", " updateD", " updateDA", " updateM", " updateMA",
-                                 " zoneInit", " zoneRef"};
-  b.u(id), b.put(kOps[opcode]);
-  auto msg = core::dns::parse_message(p);
-  if (qr) {
-    b.put(rcode_text(f2 & 15));
-    if (f1 & 0x04) b.put('*');
-    if (!(f2 & 0x80)) b.put('-');
-    if (f1 & 0x02) b.put('|');
-    if (f2 & 0x20) b.put('$');
-    if (qd != 1) b.put(" ["), b.u(qd), b.put("q]");
-    if (o_.verbose >= 2 && msg) {
-      for (const auto& q : msg->questions) {
-        b.put(" q: ");
-        if (q.qclass != 1) b.put(core::dns::class_to_string(q.qclass)), b.put(' ');
-        b.put(core::dns::type_to_string(q.qtype)), b.put("? "), b.put(q.name);
-        if (q.name.empty() || q.name.back() != '.') b.put('.');
-      }
-    }
-    b.put(' '), b.u(an), b.put('/'), b.u(ns), b.put('/'), b.u(ar);
-    if (!msg) return trunc("domain");
-    bool first = true;
-    for (const auto& rr : msg->answers) {
-      b.put(first ? " " : ", ");
-      first = false;
-      if (o_.verbose) {
-        b.put(rr.name);
-        if (rr.name.empty() || rr.name.back() != '.') b.put('.');
-        b.put(' ');
-      }
-      if (rr.rclass != 1) b.put(core::dns::class_to_string(rr.rclass)), b.put(' ');
-      b.put(core::dns::type_to_string(rr.type)), b.put(' ');
-      if (auto* a = std::get_if<core::dns::RdataAddress>(&rr.data)) {
-        char tmp[core::IpAddr::kMaxStringLen];
-        a->address.format(tmp, sizeof tmp);
-        b.put(tmp);
-      } else {
-        b.put(core::dns::format_rdata(rr));
-      }
-    }
-  } else {
-    if (f1 & 0x01) b.put('+');
-    if (f2 & 0x10) b.put('%');
-    if (f2 & 0x20) b.put('$');
-    if (qd != 1) b.put(" ["), b.u(qd), b.put("q]");
-    if (an) b.put(" ["), b.u(an), b.put("a]");
-    if (ns) b.put(" ["), b.u(ns), b.put("n]");
-    if (ar) b.put(" ["), b.u(ar), b.put("au]");
-    if (!msg) return trunc("domain");
-    for (const auto& q : msg->questions) {
-      b.put(' ');
-      if (q.qclass != 1) b.put(core::dns::class_to_string(q.qclass)), b.put(' ');
-      b.put(core::dns::type_to_string(q.qtype)), b.put("? "), b.put(q.name);
-      if (q.name.empty() || q.name.back() != '.') b.put('.');
-    }
-    if (o_.verbose && msg->edns) {
-      b.put(" ar: . OPT UDPsize="), b.u(msg->edns->udp_size);
-      if (msg->edns->dnssec_ok) b.put(" DO");
-    }
-  }
-}
-
 void Printer::vxlan(Bytes p) {
   Buf& b = *out_;
   inner_summary();
   b.put("VXLAN");
   if (p.size() < 8) return trunc("vxlan");
+  if (auto* L = layer("vxlan")) (*L)["flags"] = p[0], (*L)["vni"] = load_be32(p.data() + 4) >> 8;
   b.put(", flags ["), b.put(p[0] & 0x08 ? "I" : "."), b.put("] (0x"), b.hex_pad(p[0], 2), b.put("), vni ");
   b.u(load_be32(p.data() + 4) >> 8), b.put('\n');
   ++depth_;
@@ -189,6 +99,8 @@ void Printer::geneve(Bytes p) {
   if (p.size() < 8) return trunc("geneve");
   size_t optlen = size_t(p[0] & 0x3f) * 4;
   uint16_t proto = load_be16(p.data() + 2);
+  if (auto* L = layer("geneve"))
+    (*L)["vni"] = load_be32(p.data() + 4) >> 8, (*L)["proto"] = proto, (*L)["options_length"] = optlen;
   b.put(", Flags [");
   bool any = false;
   if (p[1] & 0x80) b.put("O"), any = true;

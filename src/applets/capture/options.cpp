@@ -21,7 +21,7 @@ bool parse_long(const char* s, long& out) {
 }
 
 // Flags of tcpdump that take an argument.
-bool takes_arg(char c) { return std::strchr("icswrCGWQEFyBTMVz", c) != nullptr; }
+bool takes_arg(char c) { return std::strchr("icswrCGWQEFyBTMVzZ", c) != nullptr; }
 
 ParseResult apply_short(char c, const char* arg, Options& o) {
   long v = 0;
@@ -55,6 +55,11 @@ ParseResult apply_short(char c, const char* arg, Options& o) {
       o.direction = arg;
       break;
     case 'n': ++o.numeric; break;
+    case 'N': o.strip_domain = true; break;
+    case 'B':
+      if (!parse_long(arg, v) || v <= 0 || v > 1024 * 1024) return {false, "invalid buffer size " + std::string(arg)};
+      o.buffer_kib = v;
+      break;
     case 'v': ++o.verbose; break;
     case 'e': o.link_header = true; break;
     case 'x': ++o.hex; break;
@@ -73,9 +78,9 @@ ParseResult apply_short(char c, const char* arg, Options& o) {
                                    : TsMode::since_first;
       break;
     case 'h': o.help = true; break;
-    case 'K': case 'N': case 'O': case 'S': case 'I': case 'L': case 'u': case 'Z': break;  // accepted, ignored
+    case 'K': case 'O': case 'S': case 'I': case 'L': case 'u': case 'Z': break;  // accepted, ignored
     default:
-      if (takes_arg(c)) break;  // -E -F -y -B -T -M -V -z: accepted, ignored
+      if (takes_arg(c)) break;  // -E -F -y -T -M -V -z -Z: accepted, ignored
       return {false, std::string("invalid option -- '") + c + "'"};
   }
   return {};
@@ -119,6 +124,12 @@ ParseResult parse_tcpdump_args(int argc, char** argv, Options& o) {
       } else if (name == "number") o.numeric = 2;
       else if (name == "no-promiscuous-mode") o.promisc = false;
       else if (name == "packet-buffered") o.packet_buffered = true;
+      else if (name == "buffer-size") {
+        const char* v = need();
+        if (!v) return {false, "option --buffer-size requires an argument"};
+        auto r = apply_short('B', v, o);
+        if (!r.ok) return r;
+      }
       else return {false, "unrecognized option '" + std::string(a) + "'"};
       continue;
     }

@@ -16,7 +16,9 @@ struct Options {
   std::string filter;           // remaining args, as given
   long count = -1;              // -c
   int snaplen = 262144;         // -s (0 = 262144)
-  int numeric = 0;              // -n count: 1 = numeric hosts, 2 = numeric ports too
+  int numeric = 0;              // -n count: any = numeric hosts and ports (tcpdump 4.99)
+  bool strip_domain = false;    // -N: host names without their domain
+  long buffer_kib = 0;          // -B: kernel capture buffer in KiB (0 = default)
   int verbose = 0;              // -v count
   bool link_header = false;     // -e
   int hex = 0;                  // -x count (2: include link header)

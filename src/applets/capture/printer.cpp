@@ -6,11 +6,23 @@
 
 #include <ctime>
 
+#include "netshoot/addr.h"
+
 namespace netshoot::applet::capture {
 
 void Buf::ip6(const uint8_t* a) {
   char* p = reserve(INET6_ADDRSTRLEN);
   if (inet_ntop(AF_INET6, a, p, INET6_ADDRSTRLEN)) n_ += std::strlen(p);
+}
+
+std::string Printer::ip_text(const uint8_t* a, int fam) {
+  return core::IpAddr::from_bytes({a, fam == 4 ? 4u : 16u}).to_string();
+}
+
+std::string Printer::mac_text(const uint8_t* m) {
+  Buf b;
+  b.mac(m);
+  return std::string(b.view());
 }
 
 size_t Printer::TcpKeyHash::operator()(const TcpKey& k) const noexcept {
@@ -73,6 +85,7 @@ void Printer::decode_only(const uint8_t* data, uint32_t caplen, uint32_t wirelen
   sum_ = PacketSummary{};
   depth_ = 0;
   wire_extra_ = wirelen > caplen ? wirelen - caplen : 0;
+  if (collect_) layers_ = core::Json::array();
   link(Bytes(data, caplen), wirelen);
 }
 

@@ -10,6 +10,8 @@
 #include <unordered_map>
 
 #include "buf.h"
+#include "netshoot/output.h"
+#include "names.h"
 #include "options.h"
 
 namespace netshoot::applet::capture {
@@ -24,6 +26,9 @@ struct PrintOptions {
   bool ascii = false;
   bool quiet = false;
   TsMode ts = TsMode::clock;
+  // Without -n (numeric == 0): host names from here (none: numeric hosts). Port,
+  // protocol and MAC names come from the system files either way.
+  HostNames* hosts = nullptr;
 };
 
 // Fields gathered while decoding, for --json and ngrep.
@@ -45,6 +50,10 @@ class Printer {
   // One packet: timestamp, decoded line(s), optional hex/ASCII dump, newline.
   void packet(const pcap_pkthdr& h, const uint8_t* data, Buf& out);
   const PacketSummary& summary() const { return sum_; }
+  // --json: collect the decoded layers of each packet (an array of objects, one per
+  // protocol layer, outermost first; see capture.cpp for the schema).
+  void collect_layers(bool on) { collect_ = on; }
+  const core::Json& layers() const { return layers_; }
   // Decoding without timestamp/newline (tests, fuzzing): the summary line only.
   void decode_only(const uint8_t* data, uint32_t caplen, uint32_t wirelen, Buf& out);
 
@@ -54,14 +63,16 @@ class Printer {
   void ethertype(uint16_t type, Bytes p, bool inner);
   void arp(Bytes p);
   void ipv4(Bytes p);
+  void ip_options(Bytes opt);
   void ipv6(Bytes p);
   void tcp(Bytes seg, uint32_t l4len, const uint8_t* src, const uint8_t* dst, int fam, bool frag);
   void udp(Bytes seg, uint32_t l4len, const uint8_t* src, const uint8_t* dst, int fam, bool frag);
   void icmp(Bytes p, uint32_t l4len);
   void icmp6(Bytes p, uint32_t l4len, const uint8_t* src, const uint8_t* dst);
   void gre(Bytes p, uint32_t l4len);
-  void dns(Bytes p, bool tcp);
-  void http(Bytes p);
+  // DNS summary ending in " (LEN)", or " [|domain]" where the data runs out.
+  void dns(Bytes p, uint32_t len, bool mdns);
+  void http(Bytes p, uint32_t len);
   void vxlan(Bytes p);
   void geneve(Bytes p);
 
@@ -71,9 +82,20 @@ class Printer {
   void sll2(Bytes p, uint32_t wirelen);
   void endpoint(const uint8_t* a, int fam, int port, bool udp);
   static std::string_view service_name(uint16_t port, bool udp);
-  void addr(const uint8_t* a, int fam) { fam == 4 ? out_->ip4(a) : out_->ip6(a); }
+  // An address as tcpdump's ipaddr_string/ip6addr_string prints it (a name without -n).
+  void addr(const uint8_t* a, int fam) {
+    if (o_.numeric == 0 && o_.hosts) return out_->put(o_.hosts->name(a, fam));
+    fam == 4 ? out_->ip4(a) : out_->ip6(a);
+  }
+  void host4(const uint8_t* a) { addr(a, 4); }
+  void host6(const uint8_t* a) { addr(a, 6); }
+  // A MAC as etheraddr_string prints it: without -n, an ethers(5) name or "(oui ...)".
+  void mac(const uint8_t* m);
+  // IP protocol: "ip-proto-N", or its protocols(5) name without -n.
+  void ip_proto(uint8_t p);
   void trunc(const char* what) { out_->put(" [|"), out_->put(what), out_->put(']'); }
   void dump(const pcap_pkthdr& h, const uint8_t* data);
+  size_t text_line(Bytes p, size_t i, uint32_t len, std::string_view prefix);
   // Entering a tunnel: the inner packet's addresses and ports describe the packet.
   void inner_summary() {
     const uint8_t* ns = sum_.net_start;
@@ -81,8 +103,20 @@ class Printer {
     sum_.net_start = ns;
   }
 
+  static std::string ip_text(const uint8_t* a, int fam);
+  static std::string mac_text(const uint8_t* m);
+  // A new layer object when collecting ("layer": name), else null. The pointer is
+  // valid until the next layer() call.
+  core::Json* layer(const char* name) {
+    if (!collect_) return nullptr;
+    layers_.push_back(core::Json{{"layer", name}});
+    return &layers_.back();
+  }
+
   PrintOptions o_;
   int linktype_;
+  bool collect_ = false;
+  core::Json layers_ = core::Json::array();
   Buf* out_ = nullptr;
   PacketSummary sum_;
   int depth_ = 0;  // tunnel nesting

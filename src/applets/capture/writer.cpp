@@ -139,7 +139,9 @@ core::Status RotatingWriter::write(const pcap_pkthdr& h, const uint8_t* data, bo
       if (auto st = w_.open(name_for(now), c_.linktype, c_.snaplen); !st) return st;
     }
   }
-  if (c_.rotate_mbytes && w_.size() + 16 + h.caplen > uint64_t(c_.rotate_mbytes) * 1000000 && w_.size() > 24) {
+  // tcpdump's rule: a new file once the current one has grown past -C (so a file ends
+  // with the packet that took it over the limit).
+  if (c_.rotate_mbytes && w_.size() > uint64_t(c_.rotate_mbytes) * 1000000) {
     if (auto st = w_.close(); !st) return st;
     ++index_;
     if (c_.file_limit && index_ >= c_.file_limit) index_ = 0;
