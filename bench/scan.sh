@@ -2,9 +2,12 @@
 # Benchmark: netshoot nmap -sS -p- vs nmap -sS -p- -T4 against a firewalled target in
 # namespaces (self-contained copy of the lab's `fw` topology): 20 listeners, DROP,
 # tcp-reset and icmp admin-prohibited sets. Then the same with 5 % random loss on the
-# target's input. Prints wall times, state counts and ratios. Root only.
+# target's input. Prints wall times, state counts and ratios. Root only. When masscan is
+# installed, also masscan -p0-65535 at the highest rate (of a ladder) that still finds
+# every open port, against the same target without loss.
 #   bench/scan.sh [NETSHOOT_BIN]     (default build/netshoot)
 #   bench/scan.sh --setup-only / --teardown
+#   bench/scan.sh --masscan [NETSHOOT_BIN]   (only the masscan comparison)
 set -euo pipefail
 BIN=${1:-$(dirname "$0")/../build/netshoot}
 T=nsb-fw-t C=nsb-fw-c TADDR=10.203.80.2
@@ -82,9 +85,11 @@ timeit() { # timeit OUTFILE CMD...: runs CMD > OUTFILE, prints the wall time
   local out=$1 s e; shift
   s=$(date +%s.%N); "$@" >"$out" 2>&1 </dev/null; e=$(date +%s.%N); echo "$e - $s" | bc
 }
+NS_TIME=
 one() { # one LABEL
   local tn tm cn cm
   tn=$(timeit "$RUN/ns.txt" ip netns exec $C "$BIN" nmap -n -sS -p- $TADDR)
+  NS_TIME=$tn
   tm=$(timeit "$RUN/nmap.txt" ip netns exec $C nmap -n -sS -p- -T4 $TADDR)
   cn=$(counts "$RUN/ns.txt"); cm=$(counts "$RUN/nmap.txt")
   printf '%-10s netshoot %6.2fs [%s]   nmap -T4 %6.2fs [%s]   ratio %.1fx  %s\n' "$1" "$tn" "$cn" "$tm" "$cm" \
@@ -93,9 +98,35 @@ one() { # one LABEL
   grep -E '^[0-9]+/tcp' "$RUN/nmap.txt" >"$RUN/nmap.ports" || true
   diff <(awk '{print $1,$2}' "$RUN/ns.ports") <(awk '{print $1,$2}' "$RUN/nmap.ports") || true
 }
+masscan_cmp() { # masscan -p0-65535 at the highest rate of a ladder that finds all 14 open ports
+  if ! command -v masscan >/dev/null; then echo "masscan    not installed (Debian 12: apt-get install masscan) - skipped"; return; fi
+  local mac rate t n nominal
+  mac=$(ip -n $T -br link show veth-sb0 | awk '{print $3}')
+  for rate in 100000 20000 5000 2000 1000; do
+    # its own stack on the client's veth: the target's MAC as "router", 1 s wait for late
+    # replies; open ports from its list output (-oL). masscan 1.3.2 often hangs a while
+    # after its wait ("waiting -N secs"): the wall time includes that, the nominal time
+    # (65536 / rate + 1 s) does not.
+    rm -f "$RUN/masscan.lst"
+    t=$(timeit "$RUN/masscan.txt" timeout -k 5 180 ip netns exec $C masscan -p0-65535 $TADDR --rate $rate \
+        --adapter veth-sb1 --adapter-ip 10.203.80.1 --router-mac "$mac" --wait 1 -oL "$RUN/masscan.lst")
+    n=$(awk '$1 == "open" {print $3}' "$RUN/masscan.lst" 2>/dev/null | sort -u | wc -l)
+    nominal=$(echo "65536 / $rate + 1" | bc -l)
+    printf 'masscan    --rate %-7s wall %6.2fs (nominal %6.2fs)  open=%s%s\n' "$rate" "$t" "$nominal" "$n" \
+      "$([[ $n -eq 14 ]] && echo " (complete)" || echo " (incomplete)")"
+    if [[ $n -eq 14 ]]; then
+      printf 'masscan    complete at %s pps: wall %.2fs, nominal %.2fs; netshoot %.2fs (no loss): ratio %.1fx wall, %.1fx nominal\n' \
+        "$rate" "$t" "$nominal" "$NS_TIME" "$(echo "$t / $NS_TIME" | bc -l)" "$(echo "$nominal / $NS_TIME" | bc -l)"
+      return
+    fi
+  done
+  echo "masscan    no rate of the ladder gave complete results"
+}
 case "${1:-}" in
   --setup-only) setup; echo "target $TADDR in $T, client $C"; exit 0 ;;
   --teardown) teardown; exit 0 ;;
+  --masscan) shift; BIN=${1:-$(dirname "$0")/../build/netshoot}; trap 'teardown; rm -rf "$RUN"' EXIT; setup
+    NS_TIME=$(timeit "$RUN/ns.txt" ip netns exec $C "$BIN" nmap -n -sS -p- $TADDR); masscan_cmp; exit 0 ;;
 esac
 [[ $(id -u) -eq 0 ]] || { echo "bench/scan.sh: must run as root" >&2; exit 1; }
 [[ -x $BIN ]] || { echo "bench/scan.sh: no binary at $BIN" >&2; exit 1; }
@@ -103,5 +134,6 @@ trap 'teardown; rm -rf "$RUN"' EXIT
 setup
 echo "expected: 14 open, 7 filtered (5 drop + 2 admin-prohibited), 65514 closed"
 one "no-loss"
+masscan_cmp
 loss 5
 one "5%-loss"

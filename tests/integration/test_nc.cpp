@@ -3,7 +3,10 @@
 // (names from /etc/netns/NS/hosts, which `ip netns exec` mounts over /etc/hosts).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <regex>
 #include <string>
@@ -129,4 +132,107 @@ TEST_CASE("nc: listener -v lines and relay both ways and bad input", "[nc][integ
   r = p.nc({"-vz", "10.234.1.2", "99999"});
   CHECK(r.exit == 1);
   CHECK(r.err == "nc: port number too large: 99999\n");
+}
+
+namespace {
+
+double seconds_of(const std::function<void()>& f) {
+  auto a = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
+}
+
+bool udp_bound(const Netns& ns, int port) {
+  return ns.exec({"ss", "-Hlun", "sport = :" + std::to_string(port)}).out.find(std::to_string(port)) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("nc: UDP listener -u -l -p prints what arrives with openbsd's -v lines", "[nc][integration]") {
+  NcPair p;
+  std::vector<std::string> listeners{netshoot_bin() + " nc"};
+  if (have_tool("nc.openbsd")) listeners.push_back("nc.openbsd");
+  else WARN("nc.openbsd not installed: comparison skipped");
+  int port = 9200;
+  std::vector<std::string> logs;
+  for (auto& l : listeners) {
+    ++port;
+    Background srv({"sh", "-c", l + " -u -l -v -n -p " + std::to_string(port) + " < /dev/null"}, p.tn);
+    REQUIRE(wait_until([&] { return udp_bound(p.t, port); }));
+    // our client sends one datagram and quits 1 s after stdin ends
+    auto r = p.nc({"-u", "-q", "1", "10.234.1.2", std::to_string(port)}, {.input = "hello over udp\n"});
+    INFO(describe(r));
+    CHECK(r.exit == 0);
+    REQUIRE(wait_until([&] { return has(srv.output(), "hello over udp\n"); }));
+    std::string out = std::regex_replace(srv.output(), std::regex("nc\\.openbsd: "), "nc: ");
+    CHECK(std::regex_match(out, std::regex("Bound on 0\\.0\\.0\\.0 " + std::to_string(port) +
+                                           "\nConnection received on 10\\.234\\.1\\.1 [0-9]+\nhello over udp\n")));
+    logs.push_back(std::regex_replace(out, std::regex("[0-9]+\n"), "N\n"));
+  }
+  if (logs.size() == 2) CHECK(logs[0] == logs[1]);  // port numbers aside, the same text
+}
+
+TEST_CASE("nc: -q SECS quits that long after stdin EOF, as netcat-openbsd", "[nc][integration]") {
+  NcPair p;
+  // a listener that never closes its side
+  Background srv({"sh", "-c", netshoot_bin() + " nc -lk -p 9400 < /dev/null > /dev/null"}, p.tn);
+  REQUIRE(wait_until([&] { return p.t.exec({"ss", "-Hltn", "sport = :9400"}).out.find("9400") != std::string::npos; }));
+  std::vector<std::string> clients{netshoot_bin()};
+  if (have_tool("nc.openbsd")) clients.push_back("nc.openbsd");
+  for (auto& c : clients) {
+    std::vector<std::string> base = c == "nc.openbsd" ? std::vector<std::string>{"nc.openbsd"}
+                                                        : std::vector<std::string>{c, "nc"};
+    INFO(base[0]);
+    auto with = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), base.begin(), base.end());
+      return args;
+    };
+    RunResult r;
+    double t = seconds_of([&] { r = p.c.exec(with({"-q", "1", "10.234.1.2", "9400"}), {.input = "x\n"}); });
+    CHECK(r.exit == 0);
+    CHECK(t > 0.9);
+    CHECK(t < 3);
+    t = seconds_of([&] { r = p.c.exec(with({"-q", "0", "10.234.1.2", "9400"}), {.input = "x\n"}); });
+    CHECK(r.exit == 0);
+    CHECK(t < 0.9);
+    // without -q: waits for the peer, forever
+    r = p.c.exec(with({"10.234.1.2", "9400"}), {.timeout_ms = 2500, .input = "x\n"});
+    CHECK(r.timed_out);
+  }
+}
+
+TEST_CASE("nc: -s ADDR picks the source address - a foreign one fails as netcat-openbsd", "[nc][integration]") {
+  NcPair p;
+  p.c.ip("addr add 10.234.1.11/24 dev ncc0");
+  Background l({"sh", "-c", netshoot_bin() + " nc -lvn -p 9500 < /dev/null"}, p.tn);
+  REQUIRE(wait_until([&] { return p.t.exec({"ss", "-Hltn", "sport = :9500"}).out.find("9500") != std::string::npos; }));
+  auto r = p.nc({"-N", "-s", "10.234.1.11", "10.234.1.2", "9500"}, {.input = "from .11\n"});
+  INFO(describe(r));
+  CHECK(r.exit == 0);
+  REQUIRE(wait_until([&] { return !l.running(); }));
+  CHECK(std::regex_search(l.output(), std::regex("Connection received on 10\\.234\\.1\\.11 [0-9]+\nfrom \\.11\n")));
+  // UDP as well
+  Background lu({"sh", "-c", netshoot_bin() + " nc -u -lvn -p 9501 < /dev/null"}, p.tn);
+  REQUIRE(wait_until([&] { return udp_bound(p.t, 9501); }));
+  r = p.nc({"-u", "-q", "0", "-s", "10.234.1.11", "10.234.1.2", "9501"}, {.input = "u\n"});
+  CHECK(r.exit == 0);
+  REQUIRE(wait_until([&] { return has(lu.output(), "u\n"); }));
+  CHECK(has(lu.output(), "Connection received on 10.234.1.11 "));
+  // errors: an address we do not have, an address of the other family
+  std::vector<std::vector<std::string>> bad = {{"-s", "10.9.9.9", "10.234.1.2", "9500"},
+                                               {"-v", "-s", "10.9.9.9", "10.234.1.2", "9500"},
+                                               {"-s", "fd34::1", "10.234.1.2", "9500"}};
+  for (auto& args : bad) {
+    r = p.nc(args);
+    CHECK(r.exit == 1);
+    CHECK(r.err.rfind("nc: ", 0) == 0);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    if (!have_tool("nc.openbsd")) continue;
+    std::vector<std::string> argv{"nc.openbsd"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto theirs = p.c.exec(argv);
+    INFO(args[1] << " " << args[2]);
+    CHECK(r.err == std::regex_replace(theirs.err, std::regex("nc\\.openbsd: "), "nc: "));
+    CHECK(r.exit == theirs.exit);
+  }
 }

@@ -113,3 +113,34 @@ TEST_CASE("scan format: Not shown line and table", "[scan]") {
         "All 100 scanned ports on 10.0.0.2 are in ignored states.\n"
         "Not shown: 100 closed tcp ports (reset)");
 }
+
+TEST_CASE("scan format: progress lines and timed-out hosts in nmap's shape", "[scan]") {
+  CHECK(format_clock(0) == "0:00:00");
+  CHECK(format_clock(6.4) == "0:00:06");
+  CHECK(format_clock(372) == "0:06:12");
+  CHECK(format_clock(3 * 3600 + 61) == "3:01:01");
+  time_t now = 1700000000;  // ETC = now + remaining, local time
+  std::string l = format_timing_line("SYN Stealth Scan", 0.452, 5, now);
+  char hm[16];
+  time_t etc = now + 6;
+  std::strftime(hm, sizeof hm, "%H:%M", localtime(&etc));
+  CHECK(l == std::string("SYN Stealth Scan Timing: About 45.20% done; ETC: ") + hm + " (0:00:06 remaining)");
+  CHECK(format_timing_line("UDP Scan", 0, 0, now) == "UDP Scan Timing: About 0.00% done");
+
+  Options o;
+  HostResult h;
+  h.addr = IpAddr::parse("10.0.0.2").value();
+  h.up = true;
+  h.latency_s = 0.000029;
+  h.timed_out = true;
+  CHECK(format_host(h, o) == "Nmap scan report for 10.0.0.2\nHost is up (0.000029s latency).\n"
+                             "Skipping host 10.0.0.2 due to host timeout");
+  CHECK(format_grepable(h, o) == "Host: 10.0.0.2 ()\tStatus: Up\nHost: 10.0.0.2 ()\tStatus: Timeout\n");
+  h.timed_out = false;
+  h.mac = {0x8e, 0x8f, 0x2e, 0xf9, 0x57, 0x38};
+  h.up_reason = Reason::arp_response;
+  o.technique = Technique::ping_only;
+  o.reason = true;
+  CHECK(format_host(h, o) == "Nmap scan report for 10.0.0.2\nHost is up, received arp-response (0.000029s latency).\n"
+                             "MAC Address: 8E:8F:2E:F9:57:38 (Unknown)");
+}

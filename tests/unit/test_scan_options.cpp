@@ -105,3 +105,15 @@ TEST_CASE("scan options: timing and output", "[scan]") {
     CHECK(tm.initial_rtt_ms <= tm.max_rtt_ms);
   }
 }
+
+TEST_CASE("scan options: --stats-every", "[scan]") {
+  auto r = parse({"--stats-every", "2s", "h"});
+  REQUIRE(r.ok());
+  CHECK(r->stats_every_s == 2);
+  r = parse({"--stats-every=500ms", "h"});
+  REQUIRE(r.ok());
+  CHECK(r->stats_every_s == Approx(0.5));
+  r = parse({"--stats-every", "soon", "h"});
+  REQUIRE(!r.ok());
+  CHECK(r.error().context == "Bogus --stats-every argument specified");
+}

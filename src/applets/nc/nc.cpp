@@ -58,22 +58,44 @@ std::string reverse_name(const Options& o, const IpAddr& a) {
   return r ? *r : a.to_string();
 }
 
-// Opens a socket of the family, bound to -s/-p when given.
-int open_socket(const Options& o, int family, int* err) {
+// The -s address for a socket of `family`, as openbsd's getaddrinfo(sflag) with the
+// remote's family: a literal of the other family or an unknown name is an error.
+core::Result<IpAddr> source_address(const Options& o, int family) {
+  if (o.source.empty()) return IpAddr::any(family);
+  if (auto a = IpAddr::try_parse(o.source)) {
+    if (a->family() != family) return core::make_error("getaddrinfo: Address family for hostname not supported");
+    return *a;
+  }
+  if (!o.numeric) {
+    core::dns::ResolverConfig cfg;
+    if (auto r = core::dns::resolve_host(o.source, family, cfg); r && !r->empty()) return (*r)[0].addr;
+  }
+  return core::make_error("getaddrinfo: Name or service not known");
+}
+
+// Opens a socket of the family, bound to -s/-p when given. A failing -s or bind is
+// fatal in openbsd's nc: *fatal then holds the message ("bind failed: ...").
+int open_socket(const Options& o, int family, int* err, std::string* fatal = nullptr) {
+  IpAddr src = IpAddr::any(family);
+  if (!o.source.empty()) {
+    auto a = source_address(o, family);
+    if (!a) {
+      if (fatal) *fatal = a.error().context.empty() ? a.error().message() : a.error().context;
+      *err = EINVAL;
+      return -1;
+    }
+    src = *a;
+  }
   int fd = ::socket(family, (o.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
   if (fd < 0) { *err = errno; return -1; }
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (!o.source.empty() || o.source_port >= 0) {
-    IpAddr src = IpAddr::any(family);
-    if (!o.source.empty()) {
-      auto a = IpAddr::try_parse(o.source);
-      if (a) src = *a;
-    }
     sockaddr_storage ss{};
     socklen_t len = src.to_sockaddr(uint16_t(o.source_port < 0 ? 0 : o.source_port), ss);
     if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
       *err = errno;
+      if (fatal) *fatal = std::string("bind failed: ") + std::strerror(errno);
       ::close(fd);
       return -1;
     }
@@ -286,7 +308,12 @@ int do_connect(const Options& o) {
     IpAddr used;
     for (auto& a : addrs) {
       int err = 0;
-      UniqueFd s(open_socket(o, a.family(), &err));
+      std::string fatal;
+      UniqueFd s(open_socket(o, a.family(), &err, &fatal));
+      if (!s && !fatal.empty()) {
+        warnx(fatal);
+        return 1;
+      }
       if (!s) {
         warnx(std::string("socket: ") + std::strerror(err));
         continue;

@@ -36,6 +36,7 @@ const char* reason_name(Reason r) noexcept {
     case Reason::localhost_response: return "localhost-response";
     case Reason::user_set: return "user-set";
     case Reason::time_exceeded: return "time-exceeded";
+    case Reason::nd_response: return "nd-response";
     default: return "unknown";
   }
 }

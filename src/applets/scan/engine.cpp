@@ -37,6 +37,7 @@ void Scheduler::answer(size_t item, PortState st, Reason r, int ttl, int64_t whe
   auto& it = items_[item];
   if (it.done) return;
   it.done = true;
+  ++done_;
   it.state = st;
   it.reason = r;
   it.ttl = int16_t(ttl);
@@ -63,6 +64,25 @@ void Scheduler::answer(size_t item, PortState st, Reason r, int ttl, int64_t whe
   if (on_answer) on_answer(item, it);
 }
 
+double Scheduler::progress() const {
+  if (items_.empty() || done_ == items_.size()) return 1.0;
+  const double allowed = allowed_tries();
+  double work = 0;
+  for (auto& it : items_) work += it.done ? 1.0 : std::min(1.0, it.tries / allowed);
+  progress_seen_ = std::max(progress_seen_, work / double(items_.size()));
+  return progress_seen_;
+}
+
+size_t Scheduler::hosts_completed() const {
+  size_t n = 0;
+  for (size_t h = 0; h < hosts(); ++h) {
+    bool all = true;
+    for (size_t i = h * per_host_; i < (h + 1) * per_host_ && all; ++i) all = items_[i].done;
+    n += all;
+  }
+  return n;
+}
+
 void Scheduler::run(Prober& p, const std::vector<size_t>& order) {
   struct Out {
     size_t item;
@@ -74,15 +94,60 @@ void Scheduler::run(Prober& p, const std::vector<size_t>& order) {
   std::vector<size_t> parked;
   size_t next = 0;
   size_t window = size_t(std::max(1, t_.max_window));
-  const double max_rate = o_.max_rate;
-  const int64_t gap_ns = max_rate > 0 ? int64_t(1e9 / max_rate)
-                         : t_.scan_delay_ms > 0 ? int64_t(t_.scan_delay_ms * 1e6) : 0;
-  int64_t next_send = 0;
-  const int64_t host_timeout = o_.host_timeout_s > 0 ? int64_t(o_.host_timeout_s * 1e9) : 0;
+  const int pkts = std::max(1, p.packets_per_send());
+  // --max-rate: one send slot per `pkts / max_rate` seconds. --min-rate: the scan
+  // delay of slow templates never holds us below that rate, and the window may be
+  // overrun while the packets sent so far are fewer than min_rate * elapsed.
+  const double min_rate = o_.min_rate, max_rate = o_.max_rate;
+  // A hard gap (--max-rate) is never shortened; the soft one (the template's scan
+  // delay) gives way whenever --min-rate is behind.
+  const int64_t hard_gap = max_rate > 0 ? int64_t(1e9 * pkts / max_rate) : 0;
+  const int64_t soft_gap = t_.scan_delay_ms > 0 ? int64_t(t_.scan_delay_ms * 1e6) : 0;
+  int64_t next_hard = 0, next_soft = 0;
   const int64_t start = now_ns();
+  auto behind = [&](int64_t now) {
+    return min_rate > 0 && double(packets_sent_) < min_rate * double(now - start) / 1e9;
+  };
+  host_timed_out_.assign(hosts(), 0);
+  bool any_deadline = false;
+  for (int64_t d : host_deadline_) any_deadline |= d > 0;
+  int64_t next_progress = progress_every_ns > 0 ? start + progress_every_ns : 0;
+  int64_t next_deadline = 0;  // the earliest deadline still pending (INT64_MAX: none)
+  auto expire_hosts = [&](int64_t now) {
+    if (now < next_deadline) return;
+    next_deadline = INT64_MAX;
+    for (size_t h = 0; h < host_deadline_.size() && h < hosts(); ++h) {
+      if (host_timed_out_[h] || host_deadline_[h] <= 0) continue;
+      if (now < host_deadline_[h]) {
+        next_deadline = std::min(next_deadline, host_deadline_[h]);
+        continue;
+      }
+      bool left = false;
+      for (size_t i = h * per_host_; i < (h + 1) * per_host_; ++i) {
+        auto& it = items_[i];
+        if (it.done) continue;
+        left = true;
+        it.done = true;
+        ++done_;
+        it.state = PortState::unknown;
+        it.reason = Reason::none;
+        if (it.in_flight) {
+          it.in_flight = false;
+          --inflight_;
+          p.cancel(i);
+        }
+      }
+      if (left) host_timed_out_[h] = 1;
+    }
+  };
   std::vector<pollfd> pfds;
   for (;;) {
     int64_t now = now_ns();
+    if (any_deadline) expire_hosts(now);
+    if (next_progress && now >= next_progress) {
+      if (on_progress) on_progress(*this);
+      next_progress = now + progress_every_ns;
+    }
     // expire probes that got no answer in time
     const int64_t rto = rto_ns();
     while (!outstanding.empty() && outstanding.front().sent + rto <= now) {
@@ -96,10 +161,9 @@ void Scheduler::run(Prober& p, const std::vector<size_t>& order) {
       if (it.tries < allowed_tries()) retry.push_back(o.item);
       else parked.push_back(o.item);
     }
-    if (host_timeout && now - start > host_timeout) break;
-    // send while the window and the rate allow
+    // send while the window (or --min-rate) and the rate limits allow
     bool blocked = false;
-    while (inflight_ < window && (gap_ns == 0 || now >= next_send)) {
+    while (now >= next_hard && ((inflight_ < window && now >= next_soft) || behind(now))) {
       size_t item;
       if (!retry.empty()) {
         item = retry.front();
@@ -119,8 +183,12 @@ void Scheduler::run(Prober& p, const std::vector<size_t>& order) {
       }
       it.tries++;
       it.last_send = now;
+      packets_sent_ += uint64_t(pkts);
+      if (hard_gap) next_hard = std::max(next_hard + hard_gap, now);
+      if (soft_gap) next_soft = std::max(next_soft + soft_gap, now);
       if (err != 0) {  // cannot send at all: give up on it (state stays as no response)
         it.done = true;
+        ++done_;
         auto [st, r] = no_response_state(o_.technique);
         it.state = st, it.reason = r;
         continue;
@@ -129,8 +197,7 @@ void Scheduler::run(Prober& p, const std::vector<size_t>& order) {
       it.in_flight = true;
       ++inflight_;
       outstanding.push_back({item, now, it.tries});
-      if (gap_ns) next_send = std::max(next_send + gap_ns, now);
-      if ((next & 63) == 0) {  // keep reading while sending a long burst
+      if ((next & 63) == 0 || hard_gap || soft_gap) {  // keep reading while sending a long burst
         p.drain(*this);
         now = now_ns();
       }
@@ -145,13 +212,17 @@ void Scheduler::run(Prober& p, const std::vector<size_t>& order) {
       if (retry.empty()) break;
       continue;
     }
-    // wait for replies, the next expiry, or the next send slot
+    // wait for replies, the next expiry, the next send slot, a deadline
+    const bool more = !retry.empty() || next < order.size();
     int64_t wake = outstanding.empty() ? now + 1000000 : outstanding.front().sent + rto_ns();
-    if (gap_ns && !retry.empty()) wake = std::min(wake, next_send);
-    if (gap_ns && next < order.size()) wake = std::min(wake, next_send);
+    if (more && inflight_ < window && (hard_gap || soft_gap)) wake = std::min(wake, std::max(next_hard, next_soft));
+    if (min_rate > 0 && more)
+      wake = std::min(wake, std::max(next_hard, start + int64_t(double(packets_sent_ + 1) * 1e9 / min_rate)));
+    if (next_progress) wake = std::min(wake, next_progress);
+    if (any_deadline) wake = std::min(wake, next_deadline);
     if (blocked) wake = std::min(wake, now + 200000);
     int64_t wait = std::max<int64_t>(wake - now, 0);
-    if (inflight_ < window && !blocked && (!retry.empty() || next < order.size()) && gap_ns == 0) wait = 0;
+    if (inflight_ < window && !blocked && more && hard_gap == 0 && soft_gap == 0) wait = 0;
     pfds.clear();
     p.fds(pfds);
     timespec ts{time_t(wait / 1000000000), long(wait % 1000000000)};

@@ -28,6 +28,8 @@ class Prober {
   virtual void cancel(size_t /*item*/) {}
   virtual void fds(std::vector<pollfd>& out) = 0;
   virtual void drain(Scheduler& s) = 0;
+  // Packets one send() puts on the wire (for --min-rate / --max-rate).
+  virtual int packets_per_send() const { return 1; }
 };
 
 struct ItemResult {
@@ -57,6 +59,20 @@ class Scheduler {
   // Called for -d output: item answered with a definite state.
   std::function<void(size_t, const ItemResult&)> on_answer;
 
+  // --host-timeout: per host, a CLOCK_MONOTONIC deadline (0 = none). A host past
+  // its deadline is given up: its items stay unknown and host_timed_out() is set.
+  void set_host_deadlines(std::vector<int64_t> d) { host_deadline_ = std::move(d); }
+  bool host_timed_out(size_t h) const { return h < host_timed_out_.size() && host_timed_out_[h]; }
+  // Progress (-v / --stats-every): called every progress_every_ns while running.
+  std::function<void(const Scheduler&)> on_progress;
+  int64_t progress_every_ns = 0;
+  // Work done: answered items count whole, the others by tries spent of the tries
+  // allowed (a silent port is 1/4 done after its first probe of 4). Never decreases.
+  double progress() const;
+  size_t hosts_completed() const;  // hosts whose every item is done
+  size_t hosts() const { return host_srtt_.size(); }
+  uint64_t packets_sent() const { return packets_sent_; }
+
  private:
   int64_t rto_ns() const;
   int allowed_tries() const;
@@ -70,6 +86,11 @@ class Scheduler {
   double srtt_ = -1, rttvar_ = 0;  // ns
   int max_ok_try_ = 1;
   size_t inflight_ = 0;
+  size_t done_ = 0;
+  mutable double progress_seen_ = 0;
+  uint64_t packets_sent_ = 0;
+  std::vector<int64_t> host_deadline_;
+  std::vector<uint8_t> host_timed_out_;
 };
 
 }  // namespace netshoot::applet::scan

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <map>
 
 #include "scan.h"
@@ -23,7 +24,37 @@ std::string format_elapsed(double s) {
   return b;
 }
 
+std::string format_clock(double s) {
+  long t = s < 0 ? 0 : long(s + 0.5);
+  char b[32];
+  std::snprintf(b, sizeof b, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+  return b;
+}
+
+std::string format_timing_line(const std::string& scan_name, double f, double elapsed_s, time_t now) {
+  char b[160];
+  if (f <= 0 || elapsed_s <= 0) {
+    std::snprintf(b, sizeof b, "%s Timing: About %.2f%% done", scan_name.c_str(), 0.0);
+    return b;
+  }
+  double remaining = elapsed_s * (1 - f) / f;
+  time_t etc = now + time_t(remaining + 0.5);
+  char hm[16];
+  std::strftime(hm, sizeof hm, "%H:%M", localtime(&etc));
+  std::snprintf(b, sizeof b, "%s Timing: About %.2f%% done; ETC: %s (%s remaining)", scan_name.c_str(), f * 100, hm,
+                format_clock(remaining).c_str());
+  return b;
+}
+
 namespace {
+
+std::string mac_line(const HostResult& h) {
+  if (h.mac.size() != 6) return "";
+  char b[64];
+  std::snprintf(b, sizeof b, "MAC Address: %02X:%02X:%02X:%02X:%02X:%02X (Unknown)", h.mac[0], h.mac[1], h.mac[2],
+                h.mac[3], h.mac[4], h.mac[5]);
+  return b;
+}
 
 std::string service_of(const PortResult& p) {
   auto sv = core::service_name(p.port, p.proto);
@@ -57,8 +88,13 @@ std::string format_host(const HostResult& h, const Options& o) {
   if (o.reason && h.up_reason != Reason::none) out += ", received " + reason_text(h.up_reason, h.up_ttl);
   if (h.latency_s >= 0) out += " (" + format_latency(h.latency_s) + " latency)";
   out += ".";
-  if (o.technique == Technique::ping_only && !o.udp_too && h.ports.empty()) return out;
+  if (h.timed_out) return out + "\nSkipping host " + (shown.empty() ? addr : shown + " (" + addr + ")") +
+                          " due to host timeout";
+  std::string mac = mac_line(h);
+  if (o.technique == Technique::ping_only && !o.udp_too && h.ports.empty())
+    return mac.empty() ? out : out + "\n" + mac;
   out += "\n";
+  if (!mac.empty()) mac = "\n" + mac;
 
   // count states (per protocol, nmap says "closed tcp ports")
   std::map<std::pair<PortState, core::L4Proto>, std::map<Reason, size_t>> groups;
@@ -99,7 +135,7 @@ std::string format_host(const HostResult& h, const Options& o) {
            " are in ignored states.\n";
     if (!notshown.empty()) out += "Not shown: " + notshown + "\n";
     out.pop_back();
-    return out;
+    return out + mac;
   }
   if (!notshown.empty()) out += "Not shown: " + notshown + "\n";
   else out += "\n";
@@ -118,13 +154,14 @@ std::string format_host(const HostResult& h, const Options& o) {
     out += line + "\n";
   }
   out.pop_back();  // the sink adds the newline
-  return out;
+  return out + mac;
 }
 
 std::string format_grepable(const HostResult& h, const Options& o) {
   std::string addr = h.addr.to_string();
   std::string head = "Host: " + addr + " (" + h.rdns + ")\t";
   std::string out = head + "Status: " + (h.up ? "Up" : "Down") + "\n";
+  if (h.up && h.timed_out) return out + head + "Status: Timeout\n";
   if (!h.up || h.ports.empty()) return out;
   std::map<PortState, size_t> counts;
   for (auto& p : h.ports) counts[p.state]++;

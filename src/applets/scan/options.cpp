@@ -20,6 +20,7 @@ std::string usage() {
          "  -Pn  treat hosts as up        -n  no reverse DNS       -6  IPv6 targets\n"
          "  -p SPEC  22,80,1000-2000 | - | U:53,T:80   --top-ports N   -F (top 100)   -r (in order)\n"
          "  -T0..5  timing template  --min-rate/--max-rate PPS  --max-retries N  --host-timeout TIME\n"
+         "  --stats-every TIME  progress lines (also at -v on scans longer than 30 s)\n"
          "  --min-rtt-timeout/--max-rtt-timeout/--initial-rtt-timeout TIME\n"
          "  --reason  --open  -v  -d/-dd  -oN FILE  -oG FILE (- for stdout)  --json (global)\n"
          "  --allow-large-scan  permit more than 65536 target addresses\n"
@@ -201,12 +202,13 @@ Result<Options> parse_options(int argc, char** argv, bool is_root) {
       o.max_retries = int(std::min(*n, 50L));
       continue;
     }
-    if (a == "--host-timeout" || a == "--min-rtt-timeout" || a == "--max-rtt-timeout" ||
+    if (a == "--host-timeout" || a == "--stats-every" || a == "--min-rtt-timeout" || a == "--max-rtt-timeout" ||
         a == "--initial-rtt-timeout") {
       NEED(v, a.c_str());
       auto t = parse_time_s(v, a.c_str());
       if (!t) return t.error();
       if (a == "--host-timeout") o.host_timeout_s = *t;
+      else if (a == "--stats-every") o.stats_every_s = *t;
       else if (a == "--min-rtt-timeout") o.min_rtt_ms = *t * 1000;
       else if (a == "--max-rtt-timeout") o.max_rtt_ms = *t * 1000;
       else o.initial_rtt_ms = *t * 1000;

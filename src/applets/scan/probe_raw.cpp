@@ -150,6 +150,8 @@ class RawProber : public Prober {
     return send_tcp(host, s_.ports[item % s_.ports.size()], core::tcpflag::syn, sport_);
   }
 
+  int packets_per_send() const override { return discovery_ ? 3 : 1; }
+
   void fds(std::vector<pollfd>& out) override {
     flush();
     out.push_back({tcp_.get(), POLLIN, 0});

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -26,6 +27,20 @@ core::Result<std::unique_ptr<Prober>> make_udp_prober(const ScanSet& s, int fami
 // -sn: echo request + SYN to 443 + ACK to 80 (raw), or connect to 80/443 without root.
 // Items are hosts (ports must be empty).
 core::Result<std::unique_ptr<Prober>> make_discovery_prober(const ScanSet& s, int family, bool raw);
+
+// ARP discovery (probe_arp.cpp): the interface, source address and MAC to ask from
+// when `dst` is an IPv4 host directly connected over Ethernet (no gateway), else none.
+struct ArpRoute {
+  int ifindex = 0;
+  core::IpAddr src;
+  std::vector<uint8_t> mac;
+};
+std::optional<ArpRoute> arp_route(const core::IpAddr& dst);
+// One of our own addresses (a local route): nmap reports it up, "localhost-response".
+bool is_local_address(const core::IpAddr& dst);
+// Items are hosts; routes[i] belongs to s.hosts[i]. Replies fill (*macs)[host].
+core::Result<std::unique_ptr<Prober>> make_arp_prober(const ScanSet& s, std::vector<ArpRoute> routes,
+                                                       std::vector<std::vector<uint8_t>>* macs);
 
 // The UDP payload nmap-style services answer to (DNS, NTP, SNMP...), empty otherwise.
 std::vector<uint8_t> udp_payload(uint16_t port);

@@ -1,12 +1,12 @@
 // scan / nmap: the applet entry. Targets -> (discovery) -> TCP and UDP port scans
 // on the shared scheduler -> nmap-shaped reports (normal, -oN, -oG, --json).
-#include <linux/neighbour.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "netshoot/applet.h"
@@ -14,6 +14,7 @@
 #include "netshoot/output.h"
 #include "netshoot/resolver.h"
 #include "probers.h"
+#include "stages.h"
 
 namespace netshoot::applet::scan {
 namespace {
@@ -21,13 +22,6 @@ namespace {
 using core::IpAddr;
 
 constexpr uint64_t kHugeScan = 65536;
-
-std::string now_text(const char* fmt) {
-  char b[64];
-  time_t t = time(nullptr);
-  std::strftime(b, sizeof b, fmt, localtime(&t));
-  return b;
-}
 
 // Expands targets: addresses/ranges/CIDR via TargetList, names via our resolver.
 core::Result<std::vector<HostResult>> expand_targets(const Options& o) {
@@ -69,6 +63,8 @@ core::Result<std::vector<HostResult>> expand_targets(const Options& o) {
   return hosts;
 }
 
+}  // namespace
+
 // Runs one technique over `hosts` (one family) and `ports`; fills results.
 core::Status scan_ports(const Options& o, std::vector<HostResult*>& hosts, core::L4Proto proto, Technique tech) {
   ScanSet set;
@@ -95,11 +91,23 @@ core::Status scan_ports(const Options& o, std::vector<HostResult*>& hosts, core:
   }
   if (!p) return p.error();
   Scheduler sched(set.hosts.size(), set.ports.size(), t, oo);
+  if (o.host_timeout_s > 0) {
+    // the clock of a host starts with its first port scan phase and runs on across phases
+    std::vector<int64_t> deadlines;
+    for (auto* h : hosts) {
+      if (!h->deadline_ns) h->deadline_ns = now_ns() + int64_t(o.host_timeout_s * 1e9);
+      deadlines.push_back(h->timed_out ? 1 : h->deadline_ns);
+    }
+    sched.set_host_deadlines(std::move(deadlines));
+  }
+  Phase phase(o, technique_name(tech), set.hosts.size(), set.ports.size(), "port", set.hosts[0].to_string());
+  phase.attach(sched, [&] { return set.hosts.size(); });
   if (o.verbose || o.debug) {
     sched.on_answer = [&](size_t item, const ItemResult& r) {
       bool show = r.state == PortState::open ? (o.verbose || o.debug) : o.debug >= 2;
       if (!show) return;
-      std::printf("Discovered %s port %u/%s on %s\n", state_name(r.state), set.ports[item % set.ports.size()],
+      std::fprintf(o.json ? stderr : stdout, "Discovered %s port %u/%s on %s\n", state_name(r.state),
+                   set.ports[item % set.ports.size()],
                   std::string(core::to_string(proto)).c_str(), set.hosts[item / set.ports.size()].to_string().c_str());
     };
   }
@@ -111,6 +119,17 @@ core::Status scan_ports(const Options& o, std::vector<HostResult*>& hosts, core:
   std::fflush(stdout);
   for (size_t hi = 0; hi < hosts.size(); ++hi) {
     auto* h = hosts[hi];
+    if (sched.host_timed_out(hi) || h->timed_out) {
+      // nmap reports the host as up with no port table; the time spent says it answered
+      h->timed_out = true;
+      h->ports.clear();
+      if (!h->up) {
+        h->up = true;
+        if (h->up_reason == Reason::none) h->up_reason = o.no_ping ? Reason::user_set : Reason::no_response;
+      }
+      if (sched.host_answered(hi)) h->latency_s = sched.host_srtt_s(hi);
+      continue;
+    }
     for (size_t pi = 0; pi < set.ports.size(); ++pi) {
       const auto& r = sched.result(hi * set.ports.size() + pi);
       h->ports.push_back({set.ports[pi], proto, r.state, r.reason, r.ttl});
@@ -136,73 +155,6 @@ core::Status scan_ports(const Options& o, std::vector<HostResult*>& hosts, core:
   return {};
 }
 
-// -sn (and the ping stage before port scans of several hosts).
-core::Status discover(const Options& o, std::vector<HostResult*>& hosts, bool raw) {
-  if (hosts.empty()) return {};
-  ScanSet set;
-  for (auto* h : hosts) set.hosts.push_back(h->addr);
-  set.index();
-  Timing t = timing_for(o);
-  t.max_retries = std::min(t.max_retries, 2);
-  // neighbour resolution of on-link hosts happens before the first probe leaves:
-  // do not let fast answers from other hosts shrink the timeout below that
-  t.min_rtt_ms = std::max(t.min_rtt_ms, 100.0);
-  if (!raw) {
-    Options oo = o;
-    oo.ports = core::PortSet{};
-    oo.ports.add(core::L4Proto::tcp, 80);
-    oo.ports.add(core::L4Proto::tcp, 443);
-    oo.sequential = true;
-    std::vector<HostResult*> tmp;
-    std::vector<HostResult> copies(hosts.size());
-    for (size_t i = 0; i < hosts.size(); ++i) copies[i].addr = hosts[i]->addr, tmp.push_back(&copies[i]);
-    if (auto st = scan_ports(oo, tmp, core::L4Proto::tcp, Technique::connect); !st) return st;
-    for (size_t i = 0; i < hosts.size(); ++i) {
-      bool up = false;
-      for (auto& p : copies[i].ports)
-        if (p.reason == Reason::syn_ack || p.reason == Reason::conn_refused) up = true;
-      if (up) {
-        hosts[i]->up = true;
-        hosts[i]->up_reason = copies[i].up_reason;
-        hosts[i]->latency_s = copies[i].latency_s;
-      }
-    }
-    return {};
-  }
-  set.ports.clear();
-  auto p = make_discovery_prober(set, set.hosts[0].family(), true);
-  if (!p) return p.error();
-  Options oo = o;
-  oo.technique = Technique::ping_only;
-  Scheduler sched(set.hosts.size(), 1, t, oo);
-  std::vector<size_t> order(set.hosts.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  sched.run(**p, order);
-  // ARP/NDP: on-link hosts that answered neighbour solicitation are up even when
-  // they drop every probe (the kernel resolved them while we sent).
-  auto neigh = core::dump_neighbours(set.hosts[0].family());
-  for (size_t i = 0; i < hosts.size(); ++i) {
-    const auto& r = sched.result(i);
-    if (r.reason != Reason::no_response && r.reason != Reason::none) {
-      hosts[i]->up = true;
-      hosts[i]->up_reason = r.reason;
-      hosts[i]->up_ttl = r.ttl;
-      if (sched.host_answered(i)) hosts[i]->latency_s = sched.host_srtt_s(i);
-    } else if (neigh) {
-      for (auto& n : *neigh) {
-        if (n.address == hosts[i]->addr && n.lladdr.size() > 0 &&
-            (n.state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT))) {
-          hosts[i]->up = true;
-          hosts[i]->up_reason = Reason::arp_response;
-        }
-      }
-    }
-  }
-  return {};
-}
-
-}  // namespace
-
 int run(Context& ctx, int argc, char** argv) {
   const bool root = ::geteuid() == 0;
   auto po = parse_options(argc, argv, root);
@@ -214,6 +166,8 @@ int run(Context& ctx, int argc, char** argv) {
   if (o.help) { std::fputs(usage().c_str(), stdout); return 0; }
   if (o.version) { std::printf("Nmap-compatible netshoot scan %s\n", NETSHOOT_VERSION); return 0; }
   if (ctx.verbose > o.verbose) o.verbose = ctx.verbose;
+  o.json = ctx.json;
+  set_run_start(now_ns());
   // -oG - : the grepable lines replace the normal output on stdout, as nmap does
   std::FILE* devnull = o.out_grep == "-" ? std::fopen("/dev/null", "w") : nullptr;
   auto out = core::Output::make(ctx.json, devnull ? devnull : stdout);
@@ -231,12 +185,28 @@ int run(Context& ctx, int argc, char** argv) {
   std::unique_ptr<std::ofstream> grep_file, normal_file;
   std::ostream* grep = nullptr;
   std::ostringstream grep_stdout;
+  const std::string initiated = "# Nmap 7.93 scan initiated " + now_text("%a %b %e %H:%M:%S %Y") + " as: " + cmdline + "\n";
   if (!o.out_grep.empty()) {
-    if (o.out_grep == "-") grep = &grep_stdout;
-    else grep_file = std::make_unique<std::ofstream>(o.out_grep), grep = grep_file.get();
-    *grep << "# Nmap 7.93 scan initiated " << now_text("%a %b %e %H:%M:%S %Y") << " as: " << cmdline << "\n";
+    if (o.out_grep == "-") {
+      grep = &grep_stdout;
+    } else {
+      grep_file = std::make_unique<std::ofstream>(o.out_grep);
+      if (!*grep_file) {
+        std::fprintf(stderr, "Failed to open grepable output file %s for writing\nQUITTING!\n", o.out_grep.c_str());
+        return 1;
+      }
+      grep = grep_file.get();
+    }
+    *grep << initiated;
   }
-  if (!o.out_normal.empty()) normal_file = std::make_unique<std::ofstream>(o.out_normal);
+  if (!o.out_normal.empty()) {
+    normal_file = std::make_unique<std::ofstream>(o.out_normal);
+    if (!*normal_file) {
+      std::fprintf(stderr, "Failed to open normal output file %s for writing\nQUITTING!\n", o.out_normal.c_str());
+      return 1;
+    }
+    *normal_file << initiated;
+  }
   if (hosts.empty()) {
     std::fprintf(stderr, "WARNING: No targets were specified, so 0 hosts scanned.\n");
     out->text("Nmap done: 0 IP addresses (0 hosts up) scanned in " + format_elapsed((now_ns() - t0) / 1e9) + " seconds");
@@ -268,8 +238,15 @@ int run(Context& ctx, int argc, char** argv) {
       }
       for (auto* h : group)
         if (h->up) to_scan.push_back(h);
+    } else if (raw && fam == AF_INET && arp_route(group[0]->addr)) {
+      // one host on our Ethernet segment: an ARP request first, as nmap does
+      if (auto st = discover(o, group, raw); !st) {
+        std::fprintf(stderr, "%s\nQUITTING!\n", st.error().message().c_str());
+        return 1;
+      }
+      if (group[0]->up) to_scan = group;
     } else {
-      to_scan = group;  // one host: the port scan itself tells whether it is up
+      to_scan = group;  // one routed host: the port scan itself tells whether it is up
     }
     core::Status st;
     if (o.technique == Technique::syn || o.technique == Technique::connect)
@@ -291,8 +268,11 @@ int run(Context& ctx, int argc, char** argv) {
       if (auto r = core::dns::reverse_lookup(h.addr, cfg)) h.rdns = *r;
     }
     if (h.up) ++up;
-    if (!h.up && hosts.size() > 1) continue;  // nmap lists only up hosts of a range
-    if (!h.up) continue;
+    if (!h.up) {  // nmap lists down hosts of a range only at -v
+      if (hosts.size() > 1 && o.verbose && !out->json())
+        out->text("Nmap scan report for " + h.addr.to_string() + " [host down]");
+      continue;
+    }
     std::string text = format_host(h, o);
     if (out->json()) {
       core::Json ports = core::Json::array();
@@ -302,7 +282,8 @@ int run(Context& ctx, int argc, char** argv) {
                          {"ttl", p.ttl >= 0 ? core::Json(p.ttl) : core::Json()},
                          {"service", std::string(core::service_name(p.port, p.proto))}});
       out->record("host",
-                  {{"addr", h.addr.to_string()}, {"name", h.name}, {"rdns", h.rdns}, {"up", h.up},
+                  {{"addr", h.addr.to_string()}, {"name", h.name}, {"rdns", h.rdns}, {"up", h.up}, {"timed_out", h.timed_out},
+                   {"mac", h.mac.empty() ? core::Json() : core::Json(core::format_lladdr(h.mac))},
                    {"reason", reason_name(h.up_reason)},
                    {"latency_s", h.latency_s >= 0 ? core::Json(h.latency_s) : core::Json()}, {"ports", ports}},
                   text);

@@ -17,7 +17,7 @@ enum class PortState : uint8_t { unknown, open, closed, filtered, unfiltered, op
 enum class Reason : uint8_t {
   none, syn_ack, reset, conn_refused, no_response, port_unreach, admin_prohibited, host_unreach,
   net_unreach, proto_unreach, host_prohibited, net_prohibited, udp_response, echo_reply, arp_response,
-  localhost_response, user_set, time_exceeded
+  localhost_response, user_set, time_exceeded, nd_response
 };
 const char* state_name(PortState s) noexcept;
 const char* reason_name(Reason r) noexcept;
@@ -42,10 +42,12 @@ struct Options {
   double min_rate = 0, max_rate = 0;  // packets per second, 0 = unset
   int max_retries = -1;          // -1 = timing default
   double host_timeout_s = 0;
+  double stats_every_s = 0;      // --stats-every
   double min_rtt_ms = -1, max_rtt_ms = -1, initial_rtt_ms = -1;
   int family = AF_INET;          // -6
   std::string out_grep, out_normal;  // -oG / -oN
   bool allow_huge = false;       // --allow-large-scan
+  bool json = false;             // global --json (progress lines then go to stderr)
   bool help = false;
   bool version = false;
 };
@@ -79,7 +81,9 @@ struct HostResult {
   int up_ttl = -1;
   double latency_s = -1;
   std::vector<PortResult> ports;  // in port order
-  bool timed_out = false;
+  bool timed_out = false;    // --host-timeout expired ("Skipping host ... due to host timeout")
+  int64_t deadline_ns = 0;   // --host-timeout: CLOCK_MONOTONIC deadline once its scan started
+  std::vector<uint8_t> mac;  // from an ARP reply (directly connected hosts)
 };
 
 // Reply classification (pure, unit-tested).
@@ -100,5 +104,9 @@ std::string format_latency(double seconds);
 std::string format_host(const HostResult& h, const Options& o);  // report block, text
 std::string format_grepable(const HostResult& h, const Options& o);
 std::string format_elapsed(double s);
+// nmap's progress lines (-v on long scans, --stats-every): "H:MM:SS"; "SYN Stealth
+// Scan Timing: About 45.20% done; ETC: 12:34 (0:00:06 remaining)" (ETC from `now`).
+std::string format_clock(double seconds);
+std::string format_timing_line(const std::string& scan_name, double fraction, double elapsed_s, time_t now);
 
 }  // namespace netshoot::applet::scan
