@@ -8,12 +8,12 @@
 # hyperfine -N runs inside the namespace, output to /dev/null; ratios are
 # netshoot's mean time over the peer's.
 # Usage: bench/netview.sh [NETSHOOT_BIN]      (root; default build/netshoot)
-# Env: PAIRS (20000), ROUTES (100000), RUNS (10)
+# Env: PAIRS (50000: the issue's 100,000 sockets), ROUTES (100000), RUNS (10)
 set -euo pipefail
 [[ $(id -u) -eq 0 ]] || { echo "bench/netview.sh: must run as root" >&2; exit 1; }
 here=$(cd "$(dirname "$0")/.." && pwd)
 NS_BIN=$(realpath "${1:-$here/build/netshoot}")
-PAIRS=${PAIRS:-20000} ROUTES=${ROUTES:-100000} RUNS=${RUNS:-10}
+PAIRS=${PAIRS:-50000} ROUTES=${ROUTES:-100000} RUNS=${RUNS:-10}
 NS=nvbench
 tmp=$(mktemp -d)
 holder=""
@@ -44,7 +44,8 @@ CHUNK=4000
 holders=()
 for ((k = 0; k * CHUNK < PAIRS; k++)); do
   n=$(( PAIRS - k * CHUNK < CHUNK ? PAIRS - k * CHUNK : CHUNK ))
-  ip netns exec "$NS" python3 - "$n" "$((20000 + k))" "$tmp/ready.$k" <<'PY' &
+  # Listener ports below the ephemeral range, so no client can hold one first.
+  ip netns exec "$NS" python3 - "$n" "$((5000 + k))" "$tmp/ready.$k" <<'PY' &
 import socket, sys, resource, time
 n, port = int(sys.argv[1]), int(sys.argv[2])
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -72,6 +73,8 @@ b=$(in_ns "$NS_BIN" ss -tan state established | tail -n +2 | wc -l)
 c=$(in_ns netstat -tan | grep -c ESTABLISHED)
 echo "established: ss $a, netshoot $b, netstat $c"
 [[ $a == "$b" && $a == "$c" ]] || { echo "counts differ" >&2; exit 1; }
+cmp <(in_ns ss -tan) <(in_ns "$NS_BIN" ss -tan) && echo "ss -tan text identical"
+cmp <(in_ns netstat -tan | sort) <(in_ns "$NS_BIN" netstat -tan | sort) && echo "netstat -tan lines identical"
 in_ns hyperfine -N -w 2 -r "$RUNS" --export-json "$tmp/ss.json" \
   "ss -tan" "$NS_BIN ss -tan" "netstat -tan" "$NS_BIN netstat -tan" >/dev/null
 jq -r '.results[] | "  \(.command): \(.mean*1000|.*10|round/10) ms ± \(.stddev*1000|.*10|round/10)"' "$tmp/ss.json"
@@ -96,6 +99,7 @@ a=$(in_ns ip route show | wc -l); b=$(in_ns "$NS_BIN" ip route show | wc -l)
 echo "routes listed: ip $a, netshoot $b"
 [[ $a == "$b" ]] || { echo "counts differ" >&2; exit 1; }
 cmp <(in_ns ip route show) <(in_ns "$NS_BIN" ip route show) && echo "text identical"
+cmp <(in_ns ip -j route show | jq -S .) <(in_ns "$NS_BIN" ip -j route show | jq -S .) && echo "ip -j JSON identical"
 in_ns hyperfine -N -w 2 -r "$RUNS" --export-json "$tmp/route.json" \
   "ip route show" "$NS_BIN ip route show" "ip -j route show" "$NS_BIN ip -j route show" >/dev/null
 jq -r '.results[] | "  \(.command): \(.mean*1000|.*10|round/10) ms ± \(.stddev*1000|.*10|round/10)"' "$tmp/route.json"

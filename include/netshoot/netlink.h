@@ -192,6 +192,9 @@ std::string route_table_name(uint32_t table);     // main, local, default, or th
 
 // Every route of every table (not only main). family AF_UNSPEC = IPv4 and IPv6.
 Result<std::vector<Route>> dump_routes(int family = AF_UNSPEC);
+// The same dump streamed to fn route by route (nothing collected). EINTR
+// (NLM_F_DUMP_INTR): the table changed during the dump and fn has seen part of it.
+Status for_each_route(int family, const std::function<void(const Route&)>& fn);
 
 struct RouteQuery {
   IpAddr dst;                     // required (its family selects IPv4/IPv6)
@@ -298,6 +301,7 @@ struct InetSocket {
   uint8_t retrans = 0;
   std::optional<uint8_t> shutdown;  // INET_DIAG_SHUTDOWN bits (1 rd, 2 wr)
   std::optional<uint32_t> mark;     // INET_DIAG_MARK (visible with CAP_NET_ADMIN)
+  bool v6only = false;              // INET_DIAG_SKV6ONLY: an AF_INET6 socket that takes no IPv4
   std::string congestion;           // INET_DIAG_CONG, TCP only
   std::optional<TcpInfo> tcp_info;  // INET_DIAG_INFO, TCP only (not for TIME-WAIT/SYN-RECV)
 };
@@ -310,6 +314,16 @@ struct InetSocket {
 Result<std::vector<InetSocket>> dump_inet_sockets(int family, int protocol,
                                                   uint32_t states = kAllSocketStates,
                                                   bool tcp_details = true);
+
+// The same dump streamed: fn sees each socket as its message is parsed (the
+// InetSocket is reused between calls), nothing is collected, so a listing of
+// 100,000 sockets costs no per-socket allocation. EINTR (NLM_F_DUMP_INTR): the
+// table changed during the dump and fn has seen part of it; the caller starts over.
+// For TCP, family AF_UNSPEC asks for both families in one walk of the kernel's
+// table (the original TCPDIAG_GETSOCK request): the families then come mixed, each
+// in the order its own dump would give.
+Status for_each_inet_socket(int family, int protocol, uint32_t states, bool tcp_details,
+                            const std::function<void(const InetSocket&)>& fn);
 
 struct UnixSocket {
   uint8_t type = 0;         // SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET

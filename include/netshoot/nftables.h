@@ -34,6 +34,7 @@ struct Chain {
   uint32_t policy = 1;      // NF_ACCEPT / NF_DROP (base chains)
   std::string dev;          // netdev/ingress device ("" none)
   std::vector<std::string> devs;
+  uint64_t packets = 0, bytes = 0;  // base chain counters (the policy's, as iptables-nft keeps them)
 };
 
 // One expression: its name ("payload", "cmp", ...) and every attribute libnftnl

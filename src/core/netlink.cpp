@@ -658,6 +658,21 @@ Result<std::vector<Route>> dump_routes(int family) {
       });
 }
 
+Status for_each_route(int family, const std::function<void(const Route&)>& fn) {
+  auto sock = MnlSocket::open(NETLINK_ROUTE);
+  if (!sock) return sock.error();
+  Request req(RTM_GETROUTE, 0);
+  req.extra<rtmsg>()->rtm_family = static_cast<uint8_t>(family);
+  return sock->dump(
+      req.hdr(),
+      [&](const nlmsghdr* nlh) {
+        Route r;
+        if (parse_route(nlh, r) && (family == AF_UNSPEC || r.family == family)) fn(r);
+        return MNL_CB_OK;
+      },
+      "RTM_GETROUTE");
+}
+
 Result<Route> route_get(const RouteQuery& q) {
   const char* what = "RTM_GETROUTE";
   if (q.src && q.src->family() != q.dst.family())
@@ -814,77 +829,122 @@ std::string socket_state_name(uint8_t state) {
   return std::to_string(state);
 }
 
-Result<std::vector<InetSocket>> dump_inet_sockets(int family, int protocol, uint32_t states, bool tcp_details) {
+namespace {
+
+Status check_inet_args(int family, int protocol) {
+  if (family == AF_UNSPEC && protocol == IPPROTO_TCP) return {};
   if (family != AF_INET && family != AF_INET6)
     return Error{EAFNOSUPPORT, "sock_diag: family must be AF_INET or AF_INET6", {}};
   if (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP && protocol != IPPROTO_RAW)
     return Error{EPROTONOSUPPORT, "sock_diag: protocol must be tcp, udp or raw", {}};
+  return {};
+}
+
+Request inet_request(int family, int protocol, uint32_t states, bool tcp_details) {
+  if (family == AF_UNSPEC) {
+    // The original TCP-only request: the kernel walks its table once for both families.
+    Request req(TCPDIAG_GETSOCK, 0);
+    auto* r = req.extra<inet_diag_req>();
+    r->idiag_states = states;
+    if (tcp_details) r->idiag_ext = (1u << (INET_DIAG_CONG - 1)) | (1u << (INET_DIAG_INFO - 1));
+    return req;
+  }
+  Request req(SOCK_DIAG_BY_FAMILY, 0);
+  auto* r = req.extra<inet_diag_req_v2>();
+  r->sdiag_family = static_cast<uint8_t>(family);
+  r->sdiag_protocol = static_cast<uint8_t>(protocol);
+  r->idiag_states = states;
+  if (protocol == IPPROTO_TCP && tcp_details)
+    r->idiag_ext = (1u << (INET_DIAG_CONG - 1)) | (1u << (INET_DIAG_INFO - 1));
+  // raw_diag reads the socket's protocol from this byte (inet_diag_req_raw).
+  if (protocol == IPPROTO_RAW) r->pad = IPPROTO_RAW;
+  return req;
+}
+
+// One SOCK_DIAG_BY_FAMILY message into s (every field rewritten); false when it is
+// not an inet_diag_msg.
+bool parse_inet_msg(const nlmsghdr* nlh, int protocol, InetSocket& s) {
+  if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY && nlh->nlmsg_type != TCPDIAG_GETSOCK) return false;
+  const auto* m = header_of<inet_diag_msg>(nlh);
+  if (m == nullptr || (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)) return false;
+  if (m == nullptr) return false;
+  const nlattr* tb[INET_DIAG_MAX + 1];
+  parse_attrs(nlh, sizeof(*m), tb, INET_DIAG_MAX);
+  s.family = m->idiag_family;
+  s.protocol = protocol;
+  s.state = m->idiag_state;
+  const size_t alen = m->idiag_family == AF_INET ? 4 : 16;
+  s.local = IpAddr::from_bytes({reinterpret_cast<const uint8_t*>(m->id.idiag_src), alen});
+  s.remote = IpAddr::from_bytes({reinterpret_cast<const uint8_t*>(m->id.idiag_dst), alen});
+  s.local_port = ntohs(m->id.idiag_sport);
+  s.remote_port = ntohs(m->id.idiag_dport);
+  s.ifindex = static_cast<int>(m->id.idiag_if);
+  s.cookie = static_cast<uint64_t>(m->id.idiag_cookie[0]) | (static_cast<uint64_t>(m->id.idiag_cookie[1]) << 32);
+  s.rqueue = m->idiag_rqueue;
+  s.wqueue = m->idiag_wqueue;
+  s.uid = m->idiag_uid;
+  s.inode = m->idiag_inode;
+  s.timer = m->idiag_timer;
+  s.expires_ms = m->idiag_expires;
+  s.retrans = m->idiag_retrans;
+  s.shutdown = attr_opt<uint8_t>(tb[INET_DIAG_SHUTDOWN]);
+  s.mark = attr_opt<uint32_t>(tb[INET_DIAG_MARK]);
+  s.v6only = attr_int<uint8_t>(tb[INET_DIAG_SKV6ONLY]) != 0;
+  if (tb[INET_DIAG_CONG] != nullptr) s.congestion = attr_str(tb[INET_DIAG_CONG]);
+  else s.congestion.clear();
+  s.tcp_info.reset();
+  if (const nlattr* a = tb[INET_DIAG_INFO]; a != nullptr && protocol == IPPROTO_TCP) {
+    // Older kernels send a shorter struct: missing tail fields stay 0.
+    tcp_info ti{};
+    std::memcpy(&ti, mnl_attr_get_payload(a), std::min<size_t>(sizeof(ti), mnl_attr_get_payload_len(a)));
+    TcpInfo t;
+    t.ca_state = ti.tcpi_ca_state;
+    t.retransmits = ti.tcpi_retransmits;
+    t.rto_us = ti.tcpi_rto;
+    t.rtt_us = ti.tcpi_rtt;
+    t.rttvar_us = ti.tcpi_rttvar;
+    t.snd_mss = ti.tcpi_snd_mss;
+    t.rcv_mss = ti.tcpi_rcv_mss;
+    t.snd_cwnd = ti.tcpi_snd_cwnd;
+    t.snd_ssthresh = ti.tcpi_snd_ssthresh;
+    t.unacked = ti.tcpi_unacked;
+    t.lost = ti.tcpi_lost;
+    t.total_retrans = ti.tcpi_total_retrans;
+    t.bytes_acked = ti.tcpi_bytes_acked;
+    t.bytes_received = ti.tcpi_bytes_received;
+    t.delivery_rate = ti.tcpi_delivery_rate;
+    s.tcp_info = t;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::vector<InetSocket>> dump_inet_sockets(int family, int protocol, uint32_t states, bool tcp_details) {
+  if (auto st = check_inet_args(family, protocol); !st) return st.error();
   return collect<InetSocket>(
       NETLINK_SOCK_DIAG, "SOCK_DIAG_BY_FAMILY(inet)",
-      [=] {
-        Request req(SOCK_DIAG_BY_FAMILY, 0);
-        auto* r = req.extra<inet_diag_req_v2>();
-        r->sdiag_family = static_cast<uint8_t>(family);
-        r->sdiag_protocol = static_cast<uint8_t>(protocol);
-        r->idiag_states = states;
-        if (protocol == IPPROTO_TCP && tcp_details)
-          r->idiag_ext = (1u << (INET_DIAG_CONG - 1)) | (1u << (INET_DIAG_INFO - 1));
-        // raw_diag reads the socket's protocol from this byte (inet_diag_req_raw).
-        if (protocol == IPPROTO_RAW) r->pad = IPPROTO_RAW;
-        return req;
-      },
+      [=] { return inet_request(family, protocol, states, tcp_details); },
       [=](const nlmsghdr* nlh, std::vector<InetSocket>& out) {
-        if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY) return;
-        const auto* m = header_of<inet_diag_msg>(nlh);
-        if (m == nullptr) return;
-        const nlattr* tb[INET_DIAG_MAX + 1];
-        parse_attrs(nlh, sizeof(*m), tb, INET_DIAG_MAX);
         InetSocket s;
-        s.family = m->idiag_family;
-        s.protocol = protocol;
-        s.state = m->idiag_state;
-        const size_t alen = m->idiag_family == AF_INET ? 4 : 16;
-        s.local = IpAddr::from_bytes({reinterpret_cast<const uint8_t*>(m->id.idiag_src), alen});
-        s.remote = IpAddr::from_bytes({reinterpret_cast<const uint8_t*>(m->id.idiag_dst), alen});
-        s.local_port = ntohs(m->id.idiag_sport);
-        s.remote_port = ntohs(m->id.idiag_dport);
-        s.ifindex = static_cast<int>(m->id.idiag_if);
-        s.cookie = static_cast<uint64_t>(m->id.idiag_cookie[0]) |
-                   (static_cast<uint64_t>(m->id.idiag_cookie[1]) << 32);
-        s.rqueue = m->idiag_rqueue;
-        s.wqueue = m->idiag_wqueue;
-        s.uid = m->idiag_uid;
-        s.inode = m->idiag_inode;
-        s.timer = m->idiag_timer;
-        s.expires_ms = m->idiag_expires;
-        s.retrans = m->idiag_retrans;
-        s.shutdown = attr_opt<uint8_t>(tb[INET_DIAG_SHUTDOWN]);
-        s.mark = attr_opt<uint32_t>(tb[INET_DIAG_MARK]);
-        s.congestion = attr_str(tb[INET_DIAG_CONG]);
-        if (const nlattr* a = tb[INET_DIAG_INFO]; a != nullptr && protocol == IPPROTO_TCP) {
-          // Older kernels send a shorter struct: missing tail fields stay 0.
-          tcp_info ti{};
-          std::memcpy(&ti, mnl_attr_get_payload(a), std::min<size_t>(sizeof(ti), mnl_attr_get_payload_len(a)));
-          TcpInfo t;
-          t.ca_state = ti.tcpi_ca_state;
-          t.retransmits = ti.tcpi_retransmits;
-          t.rto_us = ti.tcpi_rto;
-          t.rtt_us = ti.tcpi_rtt;
-          t.rttvar_us = ti.tcpi_rttvar;
-          t.snd_mss = ti.tcpi_snd_mss;
-          t.rcv_mss = ti.tcpi_rcv_mss;
-          t.snd_cwnd = ti.tcpi_snd_cwnd;
-          t.snd_ssthresh = ti.tcpi_snd_ssthresh;
-          t.unacked = ti.tcpi_unacked;
-          t.lost = ti.tcpi_lost;
-          t.total_retrans = ti.tcpi_total_retrans;
-          t.bytes_acked = ti.tcpi_bytes_acked;
-          t.bytes_received = ti.tcpi_bytes_received;
-          t.delivery_rate = ti.tcpi_delivery_rate;
-          s.tcp_info = t;
-        }
-        out.push_back(std::move(s));
+        if (parse_inet_msg(nlh, protocol, s)) out.push_back(std::move(s));
       });
+}
+
+Status for_each_inet_socket(int family, int protocol, uint32_t states, bool tcp_details,
+                            const std::function<void(const InetSocket&)>& fn) {
+  if (auto st = check_inet_args(family, protocol); !st) return st;
+  auto sock = MnlSocket::open(NETLINK_SOCK_DIAG);
+  if (!sock) return sock.error();
+  Request req = inet_request(family, protocol, states, tcp_details);
+  InetSocket s;
+  return sock->dump(
+      req.hdr(),
+      [&](const nlmsghdr* nlh) {
+        if (parse_inet_msg(nlh, protocol, s)) fn(s);
+        return MNL_CB_OK;
+      },
+      "SOCK_DIAG_BY_FAMILY(inet)");
 }
 
 Result<std::vector<UnixSocket>> dump_unix_sockets(uint32_t states) {

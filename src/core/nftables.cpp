@@ -177,6 +177,10 @@ Result<Ruleset> dump_ruleset(uint32_t family) {
       x.prio = nftnl_chain_get_s32(c.get(), NFTNL_CHAIN_PRIO);
       x.type = get_str(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE));
       if (nftnl_chain_is_set(c.get(), NFTNL_CHAIN_POLICY)) x.policy = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_POLICY);
+      if (nftnl_chain_is_set(c.get(), NFTNL_CHAIN_PACKETS)) {
+        x.packets = nftnl_chain_get_u64(c.get(), NFTNL_CHAIN_PACKETS);
+        x.bytes = nftnl_chain_get_u64(c.get(), NFTNL_CHAIN_BYTES);
+      }
       if (nftnl_chain_is_set(c.get(), NFTNL_CHAIN_DEV)) x.dev = get_str(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_DEV));
       if (nftnl_chain_is_set(c.get(), NFTNL_CHAIN_DEVICES)) {
         const char* const* devs = nftnl_chain_get_array(c.get(), NFTNL_CHAIN_DEVICES);

@@ -274,6 +274,69 @@ TEST_CASE("ss and netstat: the same sockets as iproute2 and net-tools, with PID/
   CHECK(m.out.find("\"netns\":\"nv-a\"") != std::string::npos);
 }
 
+TEST_CASE("ss text is iproute2's bytes; netstat's lines are net-tools'", "[ss][netview]") {
+  // Listeners v4, dual-stack v6 ("*"), v6only ("[::]") and on ::1; established pairs
+  // over 127.0.0.1, ::1 and v4-mapped (a v4 client on the dual-stack listener); UDP.
+  Netns a{"nv-sst"};
+  Background srv({"python3", "-c",
+                  "import socket,time\n"
+                  "S=socket.socket; A6=socket.AF_INET6; keep=[]\n"
+                  "def lis(fam,addr,port,v6only=None):\n"
+                  "  l=S(fam); l.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+                  "  if v6only is not None: l.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_V6ONLY,v6only)\n"
+                  "  l.bind((addr,port)); l.listen(8); keep.append(l); return l\n"
+                  "l4=lis(socket.AF_INET,'0.0.0.0',18080); l6=lis(A6,'::',18443,0); lis(A6,'::',18444,1)\n"
+                  "lis(A6,'::1',18445); lis(socket.AF_INET,'127.0.0.1',22)\n"
+                  "for l,addr,port in ((l4,'127.0.0.1',18080),(l6,'::1',18443),(l6,'127.0.0.1',18443)):\n"
+                  "  for i in range(3):\n"
+                  "    c=socket.create_connection((addr,port)); s,_=l.accept(); keep+=[c,s]\n"
+                  "u=S(socket.AF_INET,socket.SOCK_DGRAM); u.bind(('127.0.0.1',15353)); keep.append(u)\n"
+                  "u6=S(A6,socket.SOCK_DGRAM); u6.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_V6ONLY,1)\n"
+                  "u6.bind(('::',15354)); keep.append(u6)\n"
+                  "print('ready',flush=True); time.sleep(60)\n"},
+                 a.name());
+  REQUIRE(wait_until([&] { return srv.output().find("ready") != std::string::npos; }, 10000));
+  const std::vector<std::string> cmds[] = {
+      {"-tan"}, {"-tln"}, {"-uan"}, {"-tuan"}, {"-tanH"}, {"-ta"}, {"-4tan"}, {"-6tan"}, {"-tulpn"},
+      {"-tn", "state", "established"}, {"-tn", "sport", "=", ":18443"}, {"-tan", "dport", ">", ":18000"}};
+  for (const auto& c : cmds) {
+    std::vector<std::string> real{"ss"}, mine{"ss"};
+    real.insert(real.end(), c.begin(), c.end());
+    mine.insert(mine.end(), c.begin(), c.end());
+    RunResult r, m;
+    // Sockets may move between the two reads (TIME-WAIT timers): compare again if so.
+    bool same = agree([&] {
+      r = a.exec(real);
+      m = ours(a, mine);
+      return r.exit == 0 && m.exit == 0 && r.out == m.out;
+    });
+    INFO("ss " << c[0] << (c.size() > 1 ? " " + c[1] : "") << "\nreal:\n" << r.out << "ours:\n" << describe(m));
+    CHECK(same);
+    CHECK(!m.out.empty());
+  }
+  if (!have_tool("netstat")) {
+    WARN("SKIP: net-tools not installed");
+    return;
+  }
+  auto sorted = [](const std::string& s) {
+    std::vector<std::string> v;
+    std::istringstream is(s);
+    for (std::string l; std::getline(is, l);) v.push_back(l);
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  for (const char* flags : {"-tan", "-tuan", "-tan6", "-tanW"}) {
+    RunResult r, m;
+    bool same = agree([&] {
+      r = a.exec({"netstat", flags});
+      m = ours(a, {"netstat", flags});
+      return r.exit == 0 && m.exit == 0 && sorted(r.out) == sorted(m.out);
+    });
+    INFO("netstat " << flags << "\nreal:\n" << r.out << "ours:\n" << describe(m));
+    CHECK(same);
+  }
+}
+
 TEST_CASE("ip/ss bad input: one clear line and the exit code", "[ip][ss][netview]") {
   Lab lab;
   RunResult r = ours(lab.a, {"ip", "link", "show", "dev", "eth9"});

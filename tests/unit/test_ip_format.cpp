@@ -162,6 +162,30 @@ TEST_CASE("ip route: default, kernel, multipath, IPv6 and route get", "[ip]") {
   CHECK(route_json(g, names(), o, true).dump() ==
         R"({"type":"local","dst":"10.9.0.1","dev":"lo","table":"local","prefsrc":"10.9.0.1","flags":[],"uid":0,)"
         R"("cache":["local"]})");
+
+  // ip -j route writes its objects directly: the same bytes as the JSON tree's dump.
+  core::Route x = m;
+  x.src = *IpAddr::try_parse("10.1.0.0");
+  x.src_len = 16;
+  x.mark = 7;
+  x.mtu = 1400;
+  x.iif = 2;
+  x.flags = RTNH_F_ONLINK | RTNH_F_LINKDOWN;
+  x.nexthops[1].flags = RTNH_F_DEAD;
+  x.pref = 3;
+  core::Route odd = d;
+  odd.oif = 9;  // unknown: "if9"
+  Names weird = names();
+  weird.by_index[9] = std::string("a\"b\\c\td\x01\xc3\xa9");
+  FormatOptions all;
+  all.show_table = true;
+  for (const auto* r : {&d, &k, &m, &v6, &g, &x, &odd})
+    for (bool get : {false, true})
+      for (const auto* fo : {&o, &nodev, &all}) {
+        std::string text;
+        route_json_text(*r, weird, *fo, get, text);
+        CHECK(text == route_json(*r, weird, *fo, get).dump());
+      }
 }
 
 TEST_CASE("ip neigh and ip rule lines", "[ip]") {

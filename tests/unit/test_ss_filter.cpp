@@ -84,6 +84,50 @@ TEST_CASE("ss: endpoints and table layout", "[ss]") {
   CHECK(netstat_endpoint(*IpAddr::try_parse("::"), 8443) == ":::8443");
   CHECK(netstat_state(7, true) == "");
   CHECK(netstat_state(10, false) == "LISTEN");
-  std::string t = render_table({{"State", "Local", "Port", "x"}, {"ESTAB", "127.0.0.1", "8080", "y"}}, "lRll");
-  CHECK(t == "State     Local:Port x\nESTAB 127.0.0.1:8080 y\n");
+  // v6 wildcard: "*" for a dual-stack socket, "[::]" for a v6only one (as ss).
+  std::tie(h, p) = ss_endpoint(*IpAddr::try_parse("::"), 0, "", true, false, true);
+  CHECK(h + ":" + p == "[::]:*");
+  char b[96];
+  CHECK(std::string_view(b, ss_port(b, 443, false, false)) == "https");
+  CHECK(std::string_view(b, ss_port(b, 443, true, false)) == "443");
+}
+
+TEST_CASE("ss: the table pads every column to its widest cell, glues addresses to ports", "[ss]") {
+  // State, Local Address (right, ':'), Port (left, no glue), Process.
+  Table t({{false, ' ', ' ', 0}, {true, ':', ' ', 0}, {false, '\0', '\0', 0}, {}});
+  for (auto cells : {std::vector<std::string>{"State", "Local", "Port", "Process"},
+                     std::vector<std::string>{"ESTAB", "127.0.0.1", "8080", ""},
+                     std::vector<std::string>{"LISTEN", "*", "65535", " users:((\"x\",pid=1,fd=3))"}}) {
+    t.row();
+    for (const auto& c : cells) t.cell(c);
+  }
+  t.row(true);  // alt glue: a unix socket's "path inode"
+  for (const char* c : {"ESTAB", "*", "1574", ""}) t.cell(c);
+  t.note("\t cubic");
+  CHECK(t.rows() == 4);
+  CHECK(t.render() ==
+        "State      Local:Port Process                  \n"
+        "ESTAB  127.0.0.1:8080                          \n"
+        "LISTEN         *:65535 users:((\"x\",pid=1,fd=3))\n"
+        "ESTAB          * 1574                          \n"
+        "\t cubic\n");
+  // A dump that starts over drops what it added.
+  auto m = t.mark();
+  t.row();
+  for (const char* c : {"A-VERY-LONG-STATE", "1", "2", "3"}) t.cell(c);
+  t.rollback(m);
+  CHECK(t.rows() == 4);
+  CHECK(t.render().find("A-VERY") == std::string::npos);
+  CHECK(t.render().rfind("State      Local", 0) == 0);
+  // Rows across blocks: 200,000 rows of 10-byte cells (> 1 MiB) render in order.
+  Table big({{true, ' ', ' ', 0}, {}});
+  for (int i = 0; i < 200000; ++i) {
+    big.row();
+    big.cell(std::to_string(i));
+    big.cell("0123456789");
+  }
+  std::string all = big.render();
+  CHECK(all.size() == 200000u * (6 + 1 + 10 + 1));
+  CHECK(all.substr(0, 18) == "     0 0123456789\n");
+  CHECK(all.substr(all.size() - 18) == "199999 0123456789\n");
 }

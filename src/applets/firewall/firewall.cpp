@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "applets/firewall/iptables_save.h"
 #include "applets/firewall/render.h"
 #include "netshoot/applet.h"
 #include "netshoot/nftables.h"
@@ -34,6 +35,7 @@ int fail(std::string_view self, const std::string& msg, int code = kExitFailure)
 int run(Context& ctx, int argc, char** argv) {
   std::string_view self = argv[0];
   if (size_t sl = self.rfind('/'); sl != std::string_view::npos) self.remove_prefix(sl + 1);
+  if (self == "iptables-save" || self == "ip6tables-save") return run_iptables_save(ctx, argc, argv, self[2] == '6');
   bool nft_json = false;
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {

@@ -55,17 +55,50 @@ class Emitter {
     } else {
       text_ += o_.oneline && !raw ? oneline(text()) : text();
       text_ += '\n';
-      if (text_.size() > (1u << 16)) flush_text();
+      spill();
     }
+  }
+  // As add(), but for -j without -p the object's text comes from write_json,
+  // appended to the array as it goes (no JSON tree for 100,000 routes).
+  void add_direct(std::string_view type, const std::function<Json()>& json,
+                  const std::function<void(std::string&)>& write_json, const std::function<std::string()>& text) {
+    if (out_ || !o_.json || o_.pretty) return add(type, json, text);
+    text_ += direct_++ ? ',' : '[';
+    write_json(text_);
+    spill();
+  }
+  // Keep all output until finish(): the dump may have to start over (reset()).
+  void hold() { hold_ = true; }
+  void reset() {
+    held_.clear();
+    text_.clear();
+    arr_ = Json::array();
+    direct_ = 0;
   }
   void finish() {
     if (out_) return;
-    if (o_.json) print_json(arr_, o_);
-    else flush_text();
+    if (direct_) {
+      text_ += "]\n";
+      flush_text();
+    } else if (o_.json) {
+      print_json(arr_, o_);
+    } else {
+      flush_text();
+    }
   }
 
  private:
+  static constexpr size_t kChunk = 1u << 16;
+  void spill() {
+    if (text_.size() <= kChunk) return;
+    if (!hold_) return flush_text();
+    held_.push_back(std::move(text_));
+    text_ = std::string();
+    text_.reserve(kChunk + 4096);
+  }
   void flush_text() {
+    for (const auto& c : held_) std::fwrite(c.data(), 1, c.size(), stdout);
+    held_.clear();
     std::fwrite(text_.data(), 1, text_.size(), stdout);
     text_.clear();
   }
@@ -73,6 +106,9 @@ class Emitter {
   core::Output* out_;
   Json arr_ = Json::array();
   std::string text_;
+  std::vector<std::string> held_;
+  size_t direct_ = 0;
+  bool hold_ = false;
 };
 
 int fail(const std::string& msg) {
@@ -317,21 +353,40 @@ int run_route_cmd(const Options& o, const std::vector<std::string_view>& args, c
   }
   // iproute2 lists both families only for `table all` (and an explicit -4/-6 wins).
   if (all_tables && (o.family == AF_UNSPEC || o.family == AF_PACKET)) family = AF_UNSPEC;
-  auto routes = core::dump_routes(family);
-  if (!routes) return fail("Cannot send dump request: " + routes.error().message());
   FormatOptions fo;
   fo.details = o.details;
   fo.show_dev = oif == 0;
   fo.show_table = all_tables;
   Emitter em(o, out);
-  for (const auto& r : *routes) {
-    if (r.flags & RTM_F_CLONED) continue;
-    if (!all_tables && r.table != table) continue;
-    if (oif && r.oif != oif) continue;
+  auto emit = [&](const core::Route& r) {
+    if (r.flags & RTM_F_CLONED) return;
+    if (!all_tables && r.table != table) return;
+    if (oif && r.oif != oif) return;
     if (exact && (r.dst_len != exact->prefix_len() ||
                   (r.dst ? *r.dst : core::IpAddr::any(family)) != exact->network()))
-      continue;
-    em.add("route", [&] { return route_json(r, names, fo); }, [&] { return format_route(r, names, fo); });
+      return;
+    em.add_direct(
+        "route", [&] { return route_json(r, names, fo); },
+        [&](std::string& text) { route_json_text(r, names, fo, false, text); },
+        [&] { return format_route(r, names, fo); });
+  };
+  if (out) {  // --json lines go out as they come: collect first (the dump may start over)
+    auto routes = core::dump_routes(family);
+    if (!routes) return fail("Cannot send dump request: " + routes.error().message());
+    for (const auto& r : *routes) emit(r);
+  } else {
+    // Streamed: each route is formatted as the kernel sends it (no vector of
+    // routes, no JSON tree for -j), the text held until the dump is complete.
+    em.hold();
+    for (int attempt = 0;; ++attempt) {
+      auto st = core::for_each_route(family, emit);
+      if (st) break;
+      if (st.error().code == EINTR && attempt < 3) {  // the table changed: start over
+        em.reset();
+        continue;
+      }
+      return fail("Cannot send dump request: " + st.error().message());
+    }
   }
   em.finish();
   return kExitOk;

@@ -4,6 +4,8 @@
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
+#include <charconv>
+
 #include <fmt/format.h>
 
 #include "applets/ip/ip_format.h"
@@ -133,6 +135,118 @@ Json route_json(const core::Route& r, const Names& names, const FormatOptions& o
   }
   if (r.pref) j["pref"] = pref_name(*r.pref);
   return j;
+}
+
+namespace {
+
+// A JSON object written straight into text, byte for byte what nlohmann's compact
+// dump() of the same ordered object gives.
+class JsonOut {
+ public:
+  explicit JsonOut(std::string& out) : out_(out) {}
+  void open() { out_ += '{', first_ = true; }
+  void close() { out_ += '}', first_ = false; }
+  void key(std::string_view k) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    str(k);
+    out_ += ':';
+  }
+  void field(std::string_view k, std::string_view v) { key(k), str(v); }
+  void field(std::string_view k, uint64_t v) {
+    key(k);
+    char b[24];
+    out_.append(b, static_cast<size_t>(std::to_chars(b, b + sizeof b, v).ptr - b));
+  }
+  void field(std::string_view k, const std::vector<std::string>& v) {
+    key(k);
+    out_ += '[';
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i) out_ += ',';
+      str(v[i]);
+    }
+    out_ += ']';
+  }
+  void str(std::string_view v) {
+    out_ += '"';
+    for (char c : v) {
+      auto u = static_cast<unsigned char>(c);
+      switch (c) {
+        case '"': out_ += "\\\""; break;
+        case '\\': out_ += "\\\\"; break;
+        case '\b': out_ += "\\b"; break;
+        case '\f': out_ += "\\f"; break;
+        case '\n': out_ += "\\n"; break;
+        case '\r': out_ += "\\r"; break;
+        case '\t': out_ += "\\t"; break;
+        default:
+          if (u < 0x20) {
+            static constexpr char kHex[] = "0123456789abcdef";
+            out_ += "\\u00";
+            out_ += kHex[u >> 4];
+            out_ += kHex[u & 15];
+          } else {
+            out_ += c;
+          }
+      }
+    }
+    out_ += '"';
+  }
+  std::string& raw() { return out_; }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
+void route_json_text(const core::Route& r, const Names& names, const FormatOptions& o, bool get, std::string& out) {
+  JsonOut j(out);
+  j.open();
+  if (r.type != RTN_UNICAST) j.field("type", core::route_type_name(r.type));
+  j.field("dst", r.destination());
+  if (r.src) j.field("from", source_text(r));
+  if (r.gateway && r.nexthops.empty()) j.field("gateway", r.gateway->to_string());
+  if (r.oif && o.show_dev) j.field("dev", names.name(r.oif));
+  if (shows_table(r, o, get)) j.field("table", core::route_table_name(r.table));
+  if (shows_proto(r)) j.field("protocol", core::route_protocol_name(r.protocol));
+  if (r.scope != RT_SCOPE_UNIVERSE) j.field("scope", core::scope_name(r.scope));
+  if (r.prefsrc) j.field("prefsrc", r.prefsrc->to_string());
+  if (r.has_priority) j.field("metric", r.priority);
+  j.field("flags", nh_flags(r.flags));
+  if (r.mark) j.field("mark", r.mark);
+  if (get && r.family == AF_INET) j.field("uid", r.uid);
+  if (cached(r, get)) j.field("cache", cache_flags(r.flags));
+  if (r.mtu) {
+    j.key("metrics");
+    JsonOut m(j.raw());
+    j.raw() += '[';
+    m.open();
+    m.field("mtu", r.mtu);
+    m.close();
+    j.raw() += ']';
+  }
+  if (r.iif && get) j.field("iif", names.name(r.iif));
+  if (!r.nexthops.empty()) {
+    j.key("nexthops");
+    j.raw() += '[';
+    bool first = true;
+    for (const auto& nh : r.nexthops) {
+      if (!first) j.raw() += ',';
+      first = false;
+      JsonOut h(j.raw());
+      h.open();
+      if (nh.gateway) h.field("gateway", nh.gateway->to_string());
+      if (nh.ifindex) h.field("dev", names.name(nh.ifindex));
+      h.field("weight", static_cast<uint64_t>(nh.weight));
+      h.field("flags", nh_flags(nh.flags));
+      h.close();
+    }
+    j.raw() += ']';
+  }
+  if (r.pref) j.field("pref", pref_name(*r.pref));
+  j.close();
 }
 
 std::vector<std::string> neigh_states(uint16_t state) {

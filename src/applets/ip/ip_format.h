@@ -56,6 +56,9 @@ Json brief_addr_json(const core::Link& l, const std::vector<const core::Address*
 std::string format_route(const core::Route& r, const Names& names, const FormatOptions& o,
                          bool get = false);
 Json route_json(const core::Route& r, const Names& names, const FormatOptions& o, bool get = false);
+// route_json(...).dump() appended to out, written directly (ip -j route on 100k routes).
+void route_json_text(const core::Route& r, const Names& names, const FormatOptions& o, bool get,
+                     std::string& out);
 
 std::string format_neigh(const core::Neighbour& n, const Names& names, const FormatOptions& o);
 Json neigh_json(const core::Neighbour& n, const Names& names, const FormatOptions& o);

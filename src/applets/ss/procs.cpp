@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -79,22 +80,48 @@ std::string users_column(const ProcMap& procs, uint32_t inode) {
   return s + ")";
 }
 
-std::pair<std::string, std::string> ss_endpoint(const core::IpAddr& a, uint16_t port, const std::string& dev,
-                                                bool numeric, bool udp) {
-  std::string host;
-  if (a.is_v6() && a.is_unspecified()) host = "*";
-  else if (a.is_v6()) host = "[" + a.to_string() + "]";
-  else host = a.to_string();
-  if (!dev.empty()) host += "%" + dev;
-  std::string p;
-  if (port == 0) p = "*";
-  else if (!numeric) {
-    auto name = core::service_name(port, udp ? core::L4Proto::udp : core::L4Proto::tcp);
-    p = name.empty() ? std::to_string(port) : std::string(name);
+size_t ss_host(char* buf, const core::IpAddr& a, std::string_view dev, bool v6only) {
+  size_t n;
+  if (a.is_v6() && a.is_unspecified() && !v6only) {
+    buf[0] = '*';
+    n = 1;
+  } else if (a.is_v6()) {
+    buf[0] = '[';
+    n = 1 + a.format(buf + 1, core::IpAddr::kMaxStringLen);
+    buf[n++] = ']';
   } else {
-    p = std::to_string(port);
+    n = a.format(buf, core::IpAddr::kMaxStringLen);
   }
-  return {host, p};
+  if (!dev.empty()) {
+    size_t d = std::min<size_t>(dev.size(), 16);  // IFNAMSIZ
+    buf[n++] = '%';
+    std::memcpy(buf + n, dev.data(), d);
+    n += d;
+  }
+  return n;
+}
+
+size_t ss_port(char* buf, uint16_t port, bool numeric, bool udp) {
+  if (port == 0) {
+    buf[0] = '*';
+    return 1;
+  }
+  if (!numeric) {
+    auto name = core::service_name(port, udp ? core::L4Proto::udp : core::L4Proto::tcp);
+    if (!name.empty()) {
+      size_t n = std::min<size_t>(name.size(), 64);
+      std::memcpy(buf, name.data(), n);
+      return n;
+    }
+  }
+  return static_cast<size_t>(std::to_chars(buf, buf + 8, port).ptr - buf);
+}
+
+std::pair<std::string, std::string> ss_endpoint(const core::IpAddr& a, uint16_t port, const std::string& dev,
+                                                bool numeric, bool udp, bool v6only) {
+  char h[96], p[72];
+  size_t hn = ss_host(h, a, dev, v6only), pn = ss_port(p, port, numeric, udp);
+  return {std::string(h, hn), std::string(p, pn)};
 }
 
 std::string netstat_endpoint(const core::IpAddr& a, uint16_t port) {
@@ -109,26 +136,6 @@ std::string netstat_state(uint8_t state, bool udp) {
   if (udp && state == 7) return "";
   if (state < std::size(kNames)) return kNames[state];
   return std::to_string(state);
-}
-
-std::string render_table(const std::vector<std::vector<std::string>>& rows, const std::string& align) {
-  std::vector<size_t> w(align.size(), 0);
-  for (const auto& r : rows)
-    for (size_t c = 0; c < r.size() && c < w.size(); ++c) w[c] = std::max(w[c], r[c].size());
-  std::string out;
-  for (const auto& r : rows) {
-    for (size_t c = 0; c < r.size(); ++c) {
-      bool last = c + 1 == r.size();
-      size_t pad = w[c] > r[c].size() ? w[c] - r[c].size() : 0;
-      if (align[c] == 'r' || align[c] == 'R') out.append(pad, ' ');
-      out += r[c];
-      if (align[c] == 'l' && !last) out.append(pad, ' ');
-      // 'R' is an address glued to its port column by ':'; other columns get one space.
-      if (!last) out += align[c] == 'R' ? ":" : " ";
-    }
-    out += '\n';
-  }
-  return out;
 }
 
 }  // namespace netshoot::applet::ss

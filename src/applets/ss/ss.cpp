@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/un.h>
 
+#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -40,7 +41,7 @@ struct Options {
   bool tcp = false, udp = false, raw = false, unix_ = false;
   bool listening = false, all = false, numeric = false, procs = false, ext = false, info = false;
   bool summary = false, no_header = false, v4 = false, v6 = false, all_netns = false;
-  bool json = false;  // --json: build the JSON objects (skipped for text: 40k rows)
+  bool json = false;  // --json: JSON objects per socket (text rows go to a Table instead)
   std::string netns;
   std::vector<std::string> filter_args;
 };
@@ -49,13 +50,43 @@ const uint32_t kAllStates = 0x1ffe;
 const uint32_t kConnStates = kAllStates & ~(state_bit(TcpState::listen) | state_bit(TcpState::close) |
                                             state_bit(TcpState::time_wait) | state_bit(TcpState::syn_recv));
 
-struct Row {
-  std::string netns, netid, state;
-  uint32_t rq = 0, wq = 0;
-  std::string lhost, lport, phost, pport, process;
-  std::string extra;  // -i second line
-  Json json;
+// Where collect() puts the sockets: text rows (unix first, as ss prints them), or
+// JSON objects.
+struct Sink {
+  Table unix_rows, inet_rows;
+  std::vector<Json> unix_json, inet_json;
+  bool show_netns = false, show_netid = false, show_state = false;
 };
+
+// ss's columns: [Netns] [Netid] [State] Recv-Q Send-Q Local Address:Port Peer Address:Port Process.
+// Addresses are right-aligned and glued to their port by ':' (unix sockets: ' ');
+// the peer's port runs straight into Process, whose cells start with a space.
+Table make_table(const Sink& k) {
+  std::vector<Table::Column> cols;
+  for (bool on : {k.show_netns, k.show_netid, k.show_state})
+    if (on) cols.push_back({});
+  cols.push_back({false, ' ', ' ', 6});  // Recv-Q
+  cols.push_back({false, ' ', ' ', 6});  // Send-Q
+  cols.push_back({true, ':', ' ', 0});   // Local Address
+  cols.push_back({false, ' ', ' ', 0});  // Port
+  cols.push_back({true, ':', ' ', 0});   // Peer Address
+  cols.push_back({false, '\0', '\0', 0});  // Port
+  cols.push_back({});                    // Process
+  return Table(std::move(cols));
+}
+
+void add_header(Table& t, const Sink& k) {
+  t.row();
+  if (k.show_netns) t.cell("Netns");
+  if (k.show_netid) t.cell("Netid");
+  if (k.show_state) t.cell("State");
+  for (const char* c : {"Recv-Q", "Send-Q", "Local Address", "Port", "Peer Address", "Port", "Process"}) t.cell(c);
+}
+
+// Decimal into buf (>= 24 bytes).
+std::string_view dec(char* buf, uint64_t v) {
+  return {buf, static_cast<size_t>(std::to_chars(buf, buf + 24, v).ptr - buf)};
+}
 
 std::string tcp_info_line(const core::InetSocket& s) {
   if (!s.tcp_info) return {};
@@ -74,81 +105,140 @@ std::string tcp_info_line(const core::InetSocket& s) {
   return l;
 }
 
-// The sockets of the current netns, as rows.
+// The sockets of the current netns, into the sink.
 core::Status collect(const Options& o, const Filter& f, uint32_t states, const ProcMap& procs,
-                     const HostNetns* ns, std::vector<Row>& rows, std::vector<Row>& unix_rows) {
+                     const HostNetns* ns, Sink& k) {
   bool v4 = o.v4 || !o.v6, v6 = o.v6 || !o.v4;
   std::map<int, std::string> devs;
-  auto dev_name = [&](int idx) -> std::string {
-    if (idx == 0) return {};
+  auto dev_name = [&](int idx) -> const std::string& {
+    static const std::string none;
+    if (idx == 0) return none;
     auto it = devs.find(idx);
     if (it != devs.end()) return it->second;
     auto l = core::link_by_index(idx);
     return devs[idx] = l ? l->name : std::to_string(idx);
   };
+  const std::string label = ns ? ns->label : "";
+  std::string process;
+  char b1[128], b2[128];
   if (o.unix_) {
     auto us = core::dump_unix_sockets(states);
     if (!us) return us.error();
     for (const auto& u : *us) {
       if (!(states & (1u << u.state))) continue;
       if (f.expr) continue;  // port/address expressions select inet sockets only
-      Row r;
-      r.netns = ns ? ns->label : "";
-      r.netid = u.type == SOCK_STREAM ? "u_str" : u.type == SOCK_DGRAM ? "u_dgr" : "u_seq";
-      r.state = core::socket_state_name(u.state);
-      r.rq = u.rqueue;
-      r.wq = u.wqueue;
-      r.lhost = u.path.empty() ? "*" : u.path;
-      r.lport = std::to_string(u.inode);
-      r.phost = "*";
-      r.pport = std::to_string(u.peer_inode);
-      if (o.procs) r.process = users_column(procs, u.inode);
-      r.json = Json{{"netid", r.netid}, {"state", r.state}, {"recv_q", r.rq}, {"send_q", r.wq},
-                    {"local", u.path}, {"inode", u.inode}, {"peer_inode", u.peer_inode}};
-      unix_rows.push_back(std::move(r));
+      const char* netid = u.type == SOCK_STREAM ? "u_str" : u.type == SOCK_DGRAM ? "u_dgr" : "u_seq";
+      std::string state = core::socket_state_name(u.state);
+      if (o.json) {
+        Json j{{"netid", netid}, {"state", state}, {"recv_q", u.rqueue}, {"send_q", u.wqueue},
+               {"local", u.path}, {"inode", u.inode}, {"peer_inode", u.peer_inode}};
+        if (o.all_netns) j["netns"] = label;
+        k.unix_json.push_back(std::move(j));
+        continue;
+      }
+      Table& t = k.unix_rows;
+      t.row(true);
+      if (k.show_netns) t.cell(label);
+      if (k.show_netid) t.cell(netid);
+      if (k.show_state) t.cell(state);
+      t.cell(dec(b1, u.rqueue));
+      t.cell(dec(b2, u.wqueue));
+      t.cell(u.path.empty() ? "*" : u.path);
+      t.cell(dec(b1, u.inode));
+      t.cell("*");
+      t.cell(dec(b2, u.peer_inode));
+      process.clear();
+      if (o.procs) {
+        if (std::string users = users_column(procs, u.inode); !users.empty()) process = " " + users;
+      }
+      t.cell(process);
     }
   }
   struct Proto { bool on; int proto; const char* name; };
   const Proto protos[] = {{o.raw, IPPROTO_RAW, "raw"}, {o.udp, IPPROTO_UDP, "udp"}, {o.tcp, IPPROTO_TCP, "tcp"}};
   for (const auto& p : protos) {
     if (!p.on) continue;
-    auto socks = dump_inet(p.proto, v4, v6, states, o.info);
-    if (!socks) return socks.error();
-    for (const auto& s : *socks) {
-      SockView v{s.state, s.local, s.remote, s.local_port, s.remote_port};
-      if (!f.match(v)) continue;
-      if (!(states & (1u << s.state))) continue;
-      Row r;
-      r.netns = ns ? ns->label : "";
-      r.netid = p.name;
-      r.state = core::socket_state_name(s.state);
-      r.rq = s.rqueue;
-      r.wq = s.wqueue;
-      bool udp = p.proto == IPPROTO_UDP;
-      std::tie(r.lhost, r.lport) = ss_endpoint(s.local, s.local_port, dev_name(s.ifindex), o.numeric, udp);
-      std::tie(r.phost, r.pport) = ss_endpoint(s.remote, s.remote_port, "", o.numeric, udp);
-      Json pj = Json::array();
-      if (o.procs) {
-        r.process = users_column(procs, s.inode);
-        auto [b, e] = procs.equal_range(s.inode);
-        for (auto it = b; it != e; ++it)
-          pj.push_back(Json{{"name", it->second.comm}, {"pid", it->second.pid}, {"fd", it->second.fd}});
-      }
-      if (o.ext) {
-        if (!r.process.empty()) r.process += " ";
-        r.process += fmt::format("uid:{} ino:{} sk:{:x}", s.uid, s.inode, s.cookie);
-      }
-      if (o.info) r.extra = tcp_info_line(s);
+    const bool udp = p.proto == IPPROTO_UDP;
+    // v6 sockets go to these while a TCP dump brings both families at once.
+    Table* rows6 = &k.inet_rows;
+    std::vector<Json>* json6 = &k.inet_json;
+    auto on_socket = [&](const core::InetSocket& s) {
+      if (!(states & (1u << s.state))) return;
+      if (f.expr && !f.match(SockView{s.state, s.local, s.remote, s.local_port, s.remote_port})) return;
       if (o.json) {
-        r.json = Json{{"netid", r.netid}, {"state", r.state}, {"recv_q", r.rq}, {"send_q", r.wq},
-                      {"local", s.local.to_string()}, {"local_port", s.local_port},
-                      {"peer", s.remote.to_string()}, {"peer_port", s.remote_port}};
-        if (s.ifindex) r.json["dev"] = dev_name(s.ifindex);
-        if (o.procs) r.json["process"] = pj;
-        r.json["uid"] = s.uid;
-        r.json["inode"] = s.inode;
+        Json j{{"netid", p.name}, {"state", core::socket_state_name(s.state)}, {"recv_q", s.rqueue},
+               {"send_q", s.wqueue}, {"local", s.local.to_string()}, {"local_port", s.local_port},
+               {"peer", s.remote.to_string()}, {"peer_port", s.remote_port}};
+        if (s.ifindex) j["dev"] = dev_name(s.ifindex);
+        if (o.procs) {
+          Json pj = Json::array();
+          auto [b, e] = procs.equal_range(s.inode);
+          for (auto it = b; it != e; ++it)
+            pj.push_back(Json{{"name", it->second.comm}, {"pid", it->second.pid}, {"fd", it->second.fd}});
+          j["process"] = std::move(pj);
+        }
+        j["uid"] = s.uid;
+        j["inode"] = s.inode;
+        if (o.all_netns) j["netns"] = label;
+        (s.family == AF_INET6 ? *json6 : k.inet_json).push_back(std::move(j));
+        return;
       }
-      rows.push_back(std::move(r));
+      Table& t = s.family == AF_INET6 ? *rows6 : k.inet_rows;
+      t.row();
+      if (k.show_netns) t.cell(label);
+      if (k.show_netid) t.cell(p.name);
+      if (k.show_state) t.cell(core::socket_state_name(s.state));
+      t.cell(dec(b1, s.rqueue));
+      t.cell(dec(b2, s.wqueue));
+      t.cell({b1, ss_host(b1, s.local, dev_name(s.ifindex), s.v6only)});
+      t.cell({b2, ss_port(b2, s.local_port, o.numeric, udp)});
+      t.cell({b1, ss_host(b1, s.remote, {}, s.v6only)});
+      t.cell({b2, ss_port(b2, s.remote_port, o.numeric, udp)});
+      process.clear();
+      if (o.procs) {
+        if (std::string users = users_column(procs, s.inode); !users.empty()) process = " " + users;
+      }
+      if (o.ext) process += fmt::format(" uid:{} ino:{} sk:{:x}", s.uid, s.inode, s.cookie);
+      t.cell(process);
+      if (o.info) {
+        if (std::string l = tcp_info_line(s); !l.empty()) t.note(l);
+      }
+    };
+    // One dump; on EINTR (the table changed under it) drop its rows and redo it.
+    auto dump = [&](int family) -> core::Status {
+      for (int attempt = 0;; ++attempt) {
+        auto mark = k.inet_rows.mark(), mark6 = rows6->mark();
+        size_t njson = k.inet_json.size(), njson6 = json6->size();
+        auto st = core::for_each_inet_socket(family, p.proto, states, o.info, on_socket);
+        if (st) return st;
+        k.inet_rows.rollback(mark);
+        rows6->rollback(mark6);
+        k.inet_json.resize(njson);
+        json6->resize(njson6);
+        if (st.error().code != EINTR || attempt >= 3) return st;
+      }
+    };
+    if (p.proto == IPPROTO_TCP && v4 && v6) {
+      // Both families in one walk of the kernel's table (a whole walk saved), the v6
+      // rows set aside so the listing keeps ss's order: all IPv4, then all IPv6.
+      Table tmp6 = make_table(k);
+      std::vector<Json> tmp_json6;
+      rows6 = &tmp6;
+      json6 = &tmp_json6;
+      auto st = dump(AF_UNSPEC);
+      rows6 = &k.inet_rows;
+      json6 = &k.inet_json;
+      if (st) {
+        k.inet_rows.append(tmp6);
+        for (auto& j : tmp_json6) k.inet_json.push_back(std::move(j));
+        continue;
+      }
+      spdlog::debug("ss: TCPDIAG_GETSOCK: {}; one dump per family", st.error().message());
+    }
+    for (int family : {AF_INET, AF_INET6}) {
+      if ((family == AF_INET && !v4) || (family == AF_INET6 && !v6)) continue;
+      auto st = dump(family);
+      if (!st && !(p.proto == IPPROTO_RAW && st.error().code == ENOENT)) return st.error();  // ENOENT: no raw_diag
     }
   }
   return {};
@@ -203,64 +293,6 @@ int print_summary(const Options& o, core::Output& out) {
   t.pop_back();
   out.record("summary", j, t + "\n");
   return kExitOk;
-}
-
-void print_rows(const Options& o, bool show_state, bool show_netid, std::vector<Row>& rows, bool unix_block,
-                core::Output& out, bool header) {
-  if (out.json()) {
-    for (auto& r : rows) {
-      if (o.all_netns) r.json["netns"] = r.netns;
-      out.record("socket", r.json, "");
-    }
-    return;
-  }
-  std::vector<std::vector<std::string>> table;
-  std::string align;
-  if (o.all_netns) align += 'l';
-  if (show_netid) align += 'l';
-  if (show_state) align += 'l';
-  align += unix_block ? "llrlrll" : "llRlRll";
-  auto push = [&](std::vector<std::string> cells) { table.push_back(std::move(cells)); };
-  if (header) {
-    std::vector<std::string> h;
-    if (o.all_netns) h.emplace_back("Netns");
-    if (show_netid) h.emplace_back("Netid");
-    if (show_state) h.emplace_back("State");
-    for (const char* c : {"Recv-Q", "Send-Q", "Local Address", "Port", "Peer Address", "Port", "Process"})
-      h.emplace_back(c);
-    if (unix_block) h[h.size() - 5] = "Local Address:Port", h[h.size() - 4] = "", h[h.size() - 3] = "Peer Address:Port", h[h.size() - 2] = "";
-    push(std::move(h));
-  }
-  for (auto& r : rows) {
-    std::vector<std::string> c;
-    if (o.all_netns) c.push_back(r.netns);
-    if (show_netid) c.push_back(r.netid);
-    if (show_state) c.push_back(r.state);
-    c.push_back(std::to_string(r.rq));
-    c.push_back(std::to_string(r.wq));
-    c.push_back(std::move(r.lhost));
-    c.push_back(std::move(r.lport));
-    c.push_back(std::move(r.phost));
-    c.push_back(std::move(r.pport));
-    c.push_back(std::move(r.process));
-    push(std::move(c));
-  }
-  std::string text = render_table(table, align);
-  if (o.info) {  // second lines go under their rows
-    std::string with;
-    size_t pos = 0, i = header ? 0 : 0;
-    size_t row = 0;
-    while (pos < text.size()) {
-      size_t nl = text.find('\n', pos);
-      with.append(text, pos, nl - pos + 1);
-      if (!(header && i == 0) && row < rows.size() && !rows[row].extra.empty()) with += rows[row].extra + "\n";
-      if (!(header && i == 0)) ++row;
-      ++i;
-      pos = nl + 1;
-    }
-    text = std::move(with);
-  }
-  out.raw(text);
 }
 
 }  // namespace
@@ -349,29 +381,30 @@ int run(Context& ctx, int argc, char** argv) {
   }
   ProcMap procs;
   if (o.procs) procs = scan_processes();
-  std::vector<Row> rows, unix_rows;
+  int kinds = o.tcp + o.udp + o.raw + (o.unix_ ? 2 : 0);  // u_str, u_dgr, u_seq
+  Sink k{Table({}), Table({}), {}, {}, o.all_netns, kinds > 1, __builtin_popcount(states) != 1};
+  k.unix_rows = make_table(k);
+  k.inet_rows = make_table(k);
+  if (!o.no_header) add_header(k.unix_rows, k);
   if (o.all_netns) {
     for (const auto& ns : host_namespaces()) {
       auto t = core::open_ns_file(ns.path, "net");
       if (!t) { spdlog::debug("{}: {}", ns.path, t.error().message()); continue; }
       auto guard = core::NetnsGuard::enter(*t);
       if (!guard) { spdlog::warn("{}: {}", ns.label, guard.error().message()); continue; }
-      if (auto st = collect(o, *filter, states, procs, &ns, rows, unix_rows); !st)
+      if (auto st = collect(o, *filter, states, procs, &ns, k); !st)
         spdlog::warn("{}: {}", ns.label, st.error().message());
     }
-  } else if (auto st = collect(o, *filter, states, procs, nullptr, rows, unix_rows); !st) {
+  } else if (auto st = collect(o, *filter, states, procs, nullptr, k); !st) {
     std::fprintf(stderr, "ss: %s\n", st.error().message().c_str());
     return kExitFailure;
   }
-  int kinds = o.tcp + o.udp + o.raw + o.unix_;
-  bool show_netid = kinds > 1;
-  bool show_state = __builtin_popcount(states) != 1;
-  bool header = !o.no_header;
-  if (!unix_rows.empty() || (o.unix_ && rows.empty())) {
-    print_rows(o, show_state, show_netid, unix_rows, true, *out, header);
-    header = false;
+  if (out->json()) {
+    for (const auto* v : {&k.unix_json, &k.inet_json})
+      for (const auto& j : *v) out->record("socket", j, "");
+  } else {
+    Table::render({&k.unix_rows, &k.inet_rows}, [&](std::string_view chunk) { out->raw(chunk); });
   }
-  if (!rows.empty() || header) print_rows(o, show_state, show_netid, rows, false, *out, header);
   out->flush();
   return kExitOk;
 }

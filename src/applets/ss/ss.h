@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -74,16 +75,69 @@ std::string users_column(const ProcMap& procs, uint32_t inode);
 // "127.0.0.1:80", "[::1]:22", "*:8443" (v6 wildcard), "0.0.0.0:*" (port 0),
 // "127.0.0.53%lo:53" (bound to a device). Split in the two halves ss aligns.
 std::pair<std::string, std::string> ss_endpoint(const core::IpAddr& a, uint16_t port, const std::string& dev,
-                                                bool numeric, bool udp);
+                                                bool numeric, bool udp, bool v6only = false);
 // net-tools: "0.0.0.0:8080", ":::8443", "::1:22".
 std::string netstat_endpoint(const core::IpAddr& a, uint16_t port);
 // net-tools' state names: ESTABLISHED, SYN_SENT, ..., LISTEN; "" for UDP's CLOSE.
 std::string netstat_state(uint8_t state, bool udp);
 
-// Pads a table of columns the way ss aligns it (numbers and addresses to the
-// right, ports and names to the left). align per column: 'l', 'r', or 'R' (right,
-// then ':' and the next column: "Address:Port"); the last column is never padded.
-std::string render_table(const std::vector<std::vector<std::string>>& rows, const std::string& align);
+// The host half of an ss endpoint into buf (>= 96 bytes): "127.0.0.1", "[::1]",
+// "*" (the v6 wildcard of a dual-stack socket; "[::]" when v6only),
+// "127.0.0.53%lo" (bound to a device). Returns the length.
+size_t ss_host(char* buf, const core::IpAddr& a, std::string_view dev, bool v6only = false);
+// The port half: "*" for 0, the service name unless numeric, else the number.
+size_t ss_port(char* buf, uint16_t port, bool numeric, bool udp);
+
+// A table laid out the way ss lays out its columns: each column padded to its
+// widest cell (the header included), right- or left-aligned, then its glue
+// character. Rows are kept as text in large blocks (no allocation per row or
+// cell), so 100,000 sockets cost a few megabytes, and the widths are taken when
+// rendering. Rows marked alt use each column's alt_glue (ss's unix sockets:
+// "* 1574" where inet has "*:1574").
+class Table {
+ public:
+  struct Column {
+    bool right = false;
+    char glue = ' ';      // after the cell; '\0' = none; never after the last column
+    char alt_glue = ' ';
+    uint16_t min_width = 0;
+  };
+  explicit Table(std::vector<Column> cols);
+  Table(Table&&) noexcept = default;
+  Table& operator=(Table&&) noexcept = default;
+
+  // A row: row(), then one cell() per column, then at most one note().
+  void row(bool alt = false);
+  void cell(std::string_view text);
+  void note(std::string_view line);  // printed unaligned on its own line under the row (ss -i)
+  size_t rows() const { return rows_; }
+  // Appends other's rows (same columns).
+  void append(const Table& other);
+
+  // Where the table ends now, to drop a partial dump that has to start over.
+  struct Mark {
+    size_t blocks = 0, used = 0, rows = 0;
+  };
+  Mark mark() const;
+  void rollback(const Mark& m);
+
+  // Renders the tables with shared column widths (they must have the same
+  // columns), in order, passing the text to sink in chunks of about 64 KiB.
+  static void render(const std::vector<const Table*>& tables, const std::function<void(std::string_view)>& sink);
+  std::string render() const;
+
+ private:
+  static constexpr size_t kBlock = 1 << 20;
+  char* reserve(size_t n);
+  template <typename F>
+  void for_each_row(F&& f) const;
+
+  std::vector<Column> cols_;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::vector<size_t> used_;
+  size_t rows_ = 0;
+  size_t flags_block_ = 0, flags_off_ = 0;  // the current row's flag byte
+};
 
 }  // namespace netshoot::applet::ss
 
