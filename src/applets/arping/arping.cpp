@@ -231,6 +231,8 @@ int run(Context& ctx, int argc, char** argv) {
   std::memset(peer_mac, 0xff, 6);
   bool unicast = false;
   long sent = 0, broadcasts = 0, received = 0;
+  long attempts = 0;   // requests tried, sent or not: -c counts these
+  int send_errno = 0;  // the last sendto() failure
   double start = now_s(), last_sent = 0, next_send = start;
   bool done = false;
 
@@ -251,7 +253,11 @@ int run(Context& ctx, int argc, char** argv) {
     to.sll_ifindex = link.index;
     to.sll_halen = 6;
     std::memcpy(to.sll_addr, peer_mac, 6);
-    if (sendto(fd.get(), &p, sizeof(p), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)) < 0) return false;
+    ++attempts;
+    if (sendto(fd.get(), &p, sizeof(p), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)) < 0) {
+      send_errno = errno;
+      return false;
+    }
     ++sent;
     if (!unicast) ++broadcasts;
     last_sent = now_s();
@@ -260,15 +266,14 @@ int run(Context& ctx, int argc, char** argv) {
 
   while (!done) {
     double t = now_s();
-    bool may_send = o.count < 0 || sent < o.count;
+    bool may_send = o.count < 0 || attempts < o.count;
     // A request due at the deadline still goes out (iputils: -w 1 sends two).
     bool due = t >= next_send - 0.0005 && (o.deadline <= 0 || next_send <= start + o.deadline + 0.0005);
     if (may_send && due) {
-      if (!send_probe()) {
-        out->flush();
-        return error2(std::string("sendto: ") + std::strerror(errno));
-      }
-      next_send = start + static_cast<double>(sent) * o.interval;
+      // As iputils: a request the kernel refuses (a device going down, a full
+      // queue) is not counted as sent, and the next one goes out on schedule.
+      send_probe();
+      next_send = start + static_cast<double>(attempts) * o.interval;
       continue;
     }
     if (o.deadline > 0 && t - start >= o.deadline) break;
@@ -326,6 +331,7 @@ int run(Context& ctx, int argc, char** argv) {
                 "Sent " + std::to_string(sent) + " probes (" + std::to_string(broadcasts) + " broadcast(s))\nReceived " +
                     std::to_string(received) + " response(s)");
   out->flush();
+  if (sent == 0 && send_errno != 0) return error2(std::string("sendto: ") + std::strerror(send_errno));
   if (o.dad) return received ? kExitFailure : kExitOk;
   return received ? kExitOk : kExitFailure;
 }
