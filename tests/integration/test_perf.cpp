@@ -371,3 +371,135 @@ TEST_CASE("perf: a server that vanishes silently (all packets dropped) ends the 
   CHECK(took < 16);  // the rest of the 3 s test plus the 10 s results-exchange limit
   CHECK(has(cl.output(), "iperf3: error - timed out waiting for the results exchange\n"));
 }
+
+namespace {
+// "7.91 GBytes" → bytes (iperf's 1024-based units)
+double iperf_bytes(const std::string& num, const std::string& unit) {
+  double v = std::stod(num);
+  if (unit[0] == 'K') v *= 1024;
+  if (unit[0] == 'M') v *= 1024.0 * 1024;
+  if (unit[0] == 'G') v *= 1024.0 * 1024 * 1024;
+  return v;
+}
+// bytes of the last line "[LABEL] 0.0000-T sec  N UNIT ..." (the total), -1 when none
+double iperf2_total(const std::string& out, const std::string& lab) {
+  std::regex re("\\[" + lab + "\\] 0\\.0000-[0-9]+\\.[0-9]{4} sec +([0-9.]+) ([KMG]?)Bytes +[0-9.]+ [KMG]?bits/sec\n");
+  double v = -1;
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), re); it != std::sregex_iterator(); ++it)
+    if ((*it)[1].str() != "0.00") v = iperf_bytes((*it)[1], (*it)[2].str() + " ");
+  return v;
+}
+}  // namespace
+
+TEST_CASE("perf: the iperf2 name against real iperf 2 both ways", "[perf][integration]") {
+  if (!have_tool("iperf")) {
+    WARN("iperf (2) not installed");
+    return;
+  }
+  PerfPair p;
+  const std::regex server_banner(
+      "-{60}\nServer listening on TCP port 9999\nTCP window size: +[0-9.]+ [KM]?Byte \\(default\\)\n-{60}\n");
+  const std::regex header("\\[ ID\\] Interval       Transfer     Bandwidth\n");
+
+  SECTION("our client, their server: -t 2 -i 1 -P 2") {
+    Background srv({"iperf", "-s", "-p", "9999"}, p.sn);
+    REQUIRE(wait_until([&] { return p.listening(9999); }));
+    RunOptions o;
+    o.timeout_ms = 30000;
+    auto r = p.c.exec({netshoot_bin(), "iperf", "-c", "10.235.1.2", "-p", "9999", "-t", "2", "-i", "1", "-P", "2"}, o);
+    INFO(describe(r));
+    CHECK(r.exit == 0);
+    CHECK(std::regex_search(r.out, std::regex("-{60}\nClient connecting to 10\\.235\\.1\\.2, TCP port 9999\n"
+                                              "TCP window size: +[0-9.]+ [KM]?Byte \\(default\\)\n-{60}\n")));
+    CHECK(std::regex_search(r.out, std::regex("\\[  1\\] local 10\\.235\\.1\\.1 port [0-9]+ connected with 10\\.235\\.1\\.2 port 9999")));
+    CHECK(std::regex_search(r.out, std::regex("\\[  2\\] local 10\\.235\\.1\\.1 port [0-9]+ connected with 10\\.235\\.1\\.2 port 9999")));
+    CHECK(std::regex_search(r.out, header));
+    CHECK(std::regex_search(r.out, std::regex("\\[  1\\] 0\\.0000-1\\.0000 sec +[0-9.]+ [KMG]?Bytes +[0-9.]+ [KMG]?bits/sec\n")));
+    CHECK(std::regex_search(r.out, std::regex("\\[SUM\\] 1\\.0000-2\\.0000 sec +[0-9.]+ [KMG]?Bytes +[0-9.]+ [KMG]?bits/sec\n")));
+    double ours = iperf2_total(r.out, "SUM");
+    std::string theirs_out;
+    REQUIRE(wait_until([&] { return iperf2_total(theirs_out = srv.output(), "SUM") > 0; }));
+    INFO("their server:\n" << theirs_out);
+    double theirs = iperf2_total(theirs_out, "SUM");
+    INFO("ours " << ours << " theirs " << theirs);
+    CHECK(ours > 1e6);
+    CHECK(std::fabs(ours - theirs) <= 0.03 * ours);
+  }
+
+  SECTION("their client, our server: -t 2, then -P 2") {
+    Background srv({netshoot_bin(), "iperf", "-s", "-p", "9999"}, p.sn);
+    REQUIRE(wait_until([&] { return p.listening(9999); }));
+    RunOptions o;
+    o.timeout_ms = 30000;
+    auto r = p.c.exec({"iperf", "-c", "10.235.1.2", "-p", "9999", "-t", "2"}, o);
+    INFO(describe(r));
+    REQUIRE(r.exit == 0);
+    double theirs = iperf2_total(r.out, "  1");
+    std::string out;
+    REQUIRE(wait_until([&] { return iperf2_total(out = srv.output(), "  1") > 0; }));
+    INFO("our server:\n" << out);
+    CHECK(std::regex_search(out, server_banner));
+    CHECK(std::regex_search(out, std::regex("\\[  1\\] local 10\\.235\\.1\\.2 port 9999 connected with 10\\.235\\.1\\.1 port [0-9]+")));
+    CHECK(std::regex_search(out, header));
+    double ours = iperf2_total(out, "  1");
+    INFO("ours " << ours << " theirs " << theirs);
+    CHECK(theirs > 1e6);
+    CHECK(std::fabs(ours - theirs) <= 0.03 * theirs);
+
+    r = p.c.exec({"iperf", "-c", "10.235.1.2", "-p", "9999", "-t", "2", "-P", "2"}, o);
+    REQUIRE(r.exit == 0);
+    theirs = iperf2_total(r.out, "SUM");
+    REQUIRE(wait_until([&] { return iperf2_total(out = srv.output(), "SUM") > 0; }));
+    ours = iperf2_total(out, "SUM");
+    INFO("-P 2: ours " << ours << " theirs " << theirs << "\n" << out);
+    CHECK(theirs > 1e6);
+    CHECK(std::fabs(ours - theirs) <= 0.03 * theirs);
+    CHECK(srv.running());
+  }
+
+  SECTION("UDP -b 10M both ways: the server report matches what the server printed") {
+    const std::regex udp_line("\\[  1\\] 0\\.0000-[0-9]+\\.[0-9]{4} sec +([0-9.]+) ([KMG]?)Bytes +[0-9.]+ [KMG]?bits/sec +"
+                              "[0-9]+\\.[0-9]{3} ms ([0-9]+)/([0-9]+) \\([0-9.e+-]+%\\)\n");
+    auto last_match = [&](const std::string& out, std::smatch& m) {
+      bool found = false;
+      for (auto it = std::sregex_iterator(out.begin(), out.end(), udp_line); it != std::sregex_iterator(); ++it) {
+        m = *it;
+        found = true;
+      }
+      return found;
+    };
+    RunOptions o;
+    o.timeout_ms = 30000;
+    for (bool ours_client : {true, false}) {
+      INFO((ours_client ? "our client, their server" : "their client, our server"));
+      std::vector<std::string> server{"iperf", "-s", "-u", "-p", "9999"};
+      if (!ours_client) server.insert(server.begin(), netshoot_bin());
+      Background srv(server, p.sn);
+      REQUIRE(wait_until([&] {
+        return p.s.exec({"ss", "-Hlun", "sport = :9999"}).out.find("9999") != std::string::npos;
+      }));
+      std::vector<std::string> client{"iperf", "-c", "10.235.1.2", "-u", "-p", "9999", "-t", "2", "-b", "10M"};
+      if (ours_client) client.insert(client.begin(), netshoot_bin());
+      auto r = p.c.exec(client, o);
+      INFO(describe(r));
+      REQUIRE(r.exit == 0);
+      CHECK(std::regex_search(r.out, std::regex("Client connecting to 10\\.235\\.1\\.2, UDP port 9999\nSending 1470 byte datagrams")));
+      CHECK(std::regex_search(r.out, std::regex("\\[  1\\] Sent [0-9]+ datagrams\n\\[  1\\] Server Report:\n"
+                                                "\\[ ID\\] Interval       Transfer     Bandwidth        Jitter   Lost/Total Datagrams\n")));
+      std::smatch cm, sm;
+      REQUIRE(last_match(r.out, cm));
+      std::string out;
+      REQUIRE(wait_until([&] { return last_match(out = srv.output(), sm); }));
+      INFO("server:\n" << out);
+      CHECK(has(out, "Server listening on UDP port 9999\nUDP buffer size: "));
+      // the report the client printed is the one the server computed
+      CHECK(cm[1].str() == sm[1].str());
+      CHECK(cm[3].str() == sm[3].str());
+      CHECK(cm[4].str() == sm[4].str());
+      double bytes = iperf_bytes(sm[1], sm[2].str() + " ");
+      // 10 Mbit/s (1024-based, as iperf 2) for 2 s, within a few %
+      CHECK(std::fabs(bytes - 10.0 * 1024 * 1024 / 8 * 2) < 0.05 * (10.0 * 1024 * 1024 / 8 * 2));
+      CHECK(std::stol(sm[3]) <= std::stol(sm[4]) / 100);
+    }
+  }
+}

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "applets/perf/iperf2.h"
 #include "applets/perf/options.h"
 #include "applets/perf/proto.h"
 
@@ -114,4 +115,34 @@ TEST_CASE("perf options: iperf3 flags", "[perf]") {
   CHECK(!parse({"-c", "h", "-u", "-O", "2"}));
   CHECK(!parse({"-c"}));
   CHECK(parse({"-c", "h", "-P", "0"}).error().message().find("parallel streams") != std::string::npos);
+}
+
+TEST_CASE("perf format: iperf 2 lines as iperf 2.1.8 prints them", "[perf]") {
+  namespace i2 = netshoot::applet::perf::iperf2;
+  CHECK(i2::label(1) == "[  1]");
+  CHECK(i2::label(12) == "[ 12]");
+  CHECK(i2::label(0) == "[SUM]");
+  CHECK(std::string(i2::kHeader) == "[ ID] Interval       Transfer     Bandwidth");
+  CHECK(std::string(i2::kDashes) == std::string(60, '-'));
+  // lines iperf 2.1.8 printed, with the byte counts they stand for
+  CHECK(i2::report_line(i2::label(1), 0, 2.0156, 3.20 * 1024 * 1024 * 1024) ==
+        "[  1] 0.0000-2.0156 sec  3.20 GBytes  13.6 Gbits/sec");
+  CHECK(i2::report_line(i2::label(0), 0, 2.0003, 7.234 * 1024 * 1024 * 1024) ==
+        "[SUM] 0.0000-2.0003 sec  7.23 GBytes  31.1 Gbits/sec");
+  CHECK(i2::report_line(i2::label(2), 2.0, 3.0152, 128 * 1024) ==
+        "[  2] 2.0000-3.0152 sec   128 KBytes  1.03 Mbits/sec");
+  CHECK(i2::report_line(i2::label(1), 9.0, 10.0, 1.67 * 1024 * 1024 * 1024) ==
+        "[  1] 9.0000-10.0000 sec  1.67 GBytes  14.3 Gbits/sec");
+  CHECK(std::string(i2::kUdpHeader) == "[ ID] Interval       Transfer     Bandwidth        Jitter   Lost/Total Datagrams");
+  CHECK(i2::udp_report_line(i2::label(1), 0, 2.0096, 1787 * 1470.0, 0.002, 0, 1787) ==
+        "[  1] 0.0000-2.0096 sec  2.51 MBytes  10.5 Mbits/sec   0.002 ms 0/1787 (0%)");
+  CHECK(i2::udp_report_line(i2::label(1), 0, 2.0, 1000 * 1470.0, 0.25, 20, 1000) ==
+        "[  1] 0.0000-2.0000 sec  1.40 MBytes  5.88 Mbits/sec   0.250 ms 20/1000 (2%)");
+  CHECK(i2::window_line(131072, true) == "TCP window size:  128 KByte (default)");
+  CHECK(i2::window_line(16384, true) == "TCP window size: 16.0 KByte (default)");
+  CHECK(i2::window_line(65536, false) == "TCP window size: 64.0 KByte");
+  CHECK(i2::connected_line(1, "10.236.1.1", 40890, "10.236.1.2", 9999, i2::TcpInit{14, 1448, 63}) ==
+        "[  1] local 10.236.1.1 port 40890 connected with 10.236.1.2 port 9999 (icwnd/mss/irtt=14/1448/63)");
+  CHECK(i2::connected_line(4, "10.0.3.3", 9999, "10.0.3.5", 35102, std::nullopt) ==
+        "[  4] local 10.0.3.3 port 9999 connected with 10.0.3.5 port 35102");
 }

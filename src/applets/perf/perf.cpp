@@ -4,12 +4,15 @@
 #include <cstdio>
 
 #include "engine.h"
+#include "iperf2.h"
 #include "netshoot/applet.h"
 #include "options.h"
 
 namespace netshoot::applet::perf {
 
 int run(Context& ctx, int argc, char** argv) {
+  // called as `iperf`: iperf 2's command line and output (iperf2.cpp)
+  if (ctx.invoked_as == "iperf") return iperf2::run(argc, argv);
   auto o = parse_options(argc, argv);
   if (!o) {
     std::fprintf(stderr, "iperf3: %s\n\n%s", o.error().message().c_str(), usage().c_str());
