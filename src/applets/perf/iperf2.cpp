@@ -290,17 +290,16 @@ int client(const Opts& o) {
 
 // ---- server ---------------------------------------------------------------------------
 
-struct Group {  // the parallel streams of one client (same peer address, overlapping)
-  int active = 0, members = 0;
-  bool header = false;
-  double bytes = 0, longest = 0;
-};
+}  // namespace
 
-int server(const Opts& o) {
+// The server's socket for -s (TCP) and -s -u (UDP): IPv6 dual-stack unless -4/-6,
+// bound to -B (an IPv4 address on an IPv6 socket as its mapped form), listening
+// for TCP. -1 after printing the error.
+int open_listener(const Opts& o, int type) {
   int fam = o.family == AF_INET ? AF_INET : AF_INET6;
-  int fd = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 && fam == AF_INET6) fd = socket(fam = AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) { std::perror("socket"); return 1; }
+  int fd = socket(fam, type | SOCK_CLOEXEC, 0);
+  if (fd < 0 && fam == AF_INET6) fd = socket(fam = AF_INET, type | SOCK_CLOEXEC, 0);
+  if (fd < 0) { std::perror("socket"); return -1; }
   int one = 1, zero = 0;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (fam == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, o.family == AF_INET6 ? &one : &zero, sizeof one);
@@ -328,11 +327,26 @@ int server(const Opts& o) {
     if (!o.bind.empty()) inet_pton(AF_INET, o.bind.c_str(), &s->sin_addr);
     sl = sizeof(sockaddr_in);
   }
-  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), sl) != 0 || listen(fd, 128) != 0) {
+  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), sl) != 0 || (type == SOCK_STREAM && listen(fd, 128) != 0)) {
     std::fprintf(stderr, "listener bind failed: %s\n", std::strerror(errno));
     close(fd);
-    return 1;
+    return -1;
   }
+  return fd;
+}
+
+namespace {
+
+
+struct Group {  // the parallel streams of one client (same peer address, overlapping)
+  int active = 0, members = 0;
+  bool header = false;
+  double bytes = 0, longest = 0;
+};
+
+int server(const Opts& o) {
+  int fd = open_listener(o, SOCK_STREAM);
+  if (fd < 0) return 1;
   emit(kDashes);
   emit("Server listening on TCP port " + std::to_string(o.port));
   emit(window_line(sock_buf(fd, SO_RCVBUF), o.window == 0));

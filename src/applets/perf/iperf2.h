@@ -56,6 +56,8 @@ extern std::atomic<bool> g_stop;
 void emit(const std::string& line);  // one line to stdout, whole and flushed
 int udp_client(const Opts& o);
 int udp_server(const Opts& o);
+// The server socket for TCP (SOCK_STREAM, listening) or UDP; -1 after printing why.
+int open_listener(const Opts& o, int type);
 
 // Runs `iperf ARGS` (argv[0] is the name); returns the exit code.
 int run(int argc, char** argv);

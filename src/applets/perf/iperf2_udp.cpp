@@ -191,34 +191,8 @@ struct Peer {
 }  // namespace
 
 int udp_server(const Opts& o) {
-  int fam = o.family == AF_INET ? AF_INET : AF_INET6;
-  int fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 && fam == AF_INET6) fd = socket(fam = AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) { std::perror("socket"); return 1; }
-  int one = 1, zero = 0;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (fam == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, o.family == AF_INET6 ? &one : &zero, sizeof one);
-  if (o.window) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o.window, sizeof o.window);
-  sockaddr_storage ss{};
-  socklen_t sl;
-  if (fam == AF_INET6) {
-    auto* s = reinterpret_cast<sockaddr_in6*>(&ss);
-    s->sin6_family = AF_INET6;
-    s->sin6_port = htons(uint16_t(o.port));
-    s->sin6_addr = in6addr_any;
-    sl = sizeof(sockaddr_in6);
-  } else {
-    auto* s = reinterpret_cast<sockaddr_in*>(&ss);
-    s->sin_family = AF_INET;
-    s->sin_port = htons(uint16_t(o.port));
-    if (!o.bind.empty()) inet_pton(AF_INET, o.bind.c_str(), &s->sin_addr);
-    sl = sizeof(sockaddr_in);
-  }
-  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), sl) != 0) {
-    std::fprintf(stderr, "listener bind failed: %s\n", std::strerror(errno));
-    close(fd);
-    return 1;
-  }
+  int fd = open_listener(o, SOCK_DGRAM);
+  if (fd < 0) return 1;
   emit(kDashes);
   emit("Server listening on UDP port " + std::to_string(o.port));
   emit(buffer_line(fd, SO_RCVBUF, o.window == 0));
