@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "applets/ip/ip_format.h"
+#include "netshoot/neigh_format.h"
 
 namespace netshoot::applet::ip {
 namespace {
@@ -249,39 +250,12 @@ void route_json_text(const core::Route& r, const Names& names, const FormatOptio
   j.close();
 }
 
-std::vector<std::string> neigh_states(uint16_t state) {
-  std::vector<std::string> out;
-  static const std::pair<uint16_t, const char*> kStates[] = {
-      {NUD_INCOMPLETE, "INCOMPLETE"}, {NUD_REACHABLE, "REACHABLE"}, {NUD_STALE, "STALE"},
-      {NUD_DELAY, "DELAY"}, {NUD_PROBE, "PROBE"}, {NUD_FAILED, "FAILED"},
-      {NUD_NOARP, "NOARP"}, {NUD_PERMANENT, "PERMANENT"}};
-  for (const auto& [bit, name] : kStates)
-    if (state & bit) out.emplace_back(name);
-  return out;
-}
-
 std::string format_neigh(const core::Neighbour& n, const Names& names, const FormatOptions& o) {
-  Line l;
-  l.add(n.address.to_string());
-  if (o.show_dev) l.add("dev", names.name(n.ifindex));
-  if (!n.lladdr.empty()) l.add("lladdr", core::format_lladdr(n.lladdr));
-  if (n.flags & NTF_ROUTER) l.add("router");
-  if (n.flags & NTF_PROXY) l.add("proxy");
-  if (n.flags & NTF_EXT_LEARNED) l.add("extern_learn");
-  for (const auto& s : neigh_states(n.state)) l.add(s);
-  return l.s;
+  return core::format_neigh(n, o.show_dev ? names.name(n.ifindex) : std::string());
 }
 
 Json neigh_json(const core::Neighbour& n, const Names& names, const FormatOptions& o) {
-  Json j;
-  j["dst"] = n.address.to_string();
-  if (o.show_dev) j["dev"] = names.name(n.ifindex);
-  if (!n.lladdr.empty()) j["lladdr"] = core::format_lladdr(n.lladdr);
-  if (n.flags & NTF_ROUTER) j["router"] = nullptr;
-  if (n.flags & NTF_PROXY) j["proxy"] = nullptr;
-  if (n.flags & NTF_EXT_LEARNED) j["extern_learn"] = nullptr;
-  j["state"] = neigh_states(n.state);
-  return j;
+  return core::neigh_json(n, o.show_dev ? names.name(n.ifindex) : std::string());
 }
 
 namespace {

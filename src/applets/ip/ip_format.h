@@ -60,9 +60,9 @@ Json route_json(const core::Route& r, const Names& names, const FormatOptions& o
 void route_json_text(const core::Route& r, const Names& names, const FormatOptions& o, bool get,
                      std::string& out);
 
+// `ip neigh`: the core's neighbour line/object with this link naming.
 std::string format_neigh(const core::Neighbour& n, const Names& names, const FormatOptions& o);
 Json neigh_json(const core::Neighbour& n, const Names& names, const FormatOptions& o);
-std::vector<std::string> neigh_states(uint16_t state);
 
 std::string format_rule(const core::Rule& r);
 Json rule_json(const core::Rule& r);
