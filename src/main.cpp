@@ -1,5 +1,6 @@
 // The multi-call driver: dispatch on argv[0] or on the first argument, strip the
 // global options, enter the target network namespace, run the applet.
+#include <linux/capability.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "netshoot/applet.h"
+#include "netshoot/caps.h"
 #include "netshoot/log.h"
 #include "netshoot/netns.h"
 
@@ -242,6 +244,8 @@ int run_applet(const AppletInfo& info, std::string_view invoked, int argc, char*
     if (!strip_globals(ctx, args)) return kExitUsage;
   }
   core::init_logging(ctx.invoked_as, ctx.verbose, ctx.quiet);
+  // File capabilities "+p" (the image's non-root user): make them effective.
+  core::raise_permitted_capabilities({CAP_NET_RAW, CAP_NET_ADMIN});
   if (!ctx.netns.empty()) {
     auto target = core::resolve_ns_target(ctx.netns, "net");
     if (!target) {

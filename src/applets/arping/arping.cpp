@@ -20,13 +20,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <string_view>
 
-#include "applets/ip/ip_format.h"
 #include "netshoot/addr.h"
 #include "netshoot/applet.h"
+#include "netshoot/caps.h"
 #include "netshoot/fd.h"
+#include "netshoot/neigh_format.h"
 #include "netshoot/netlink.h"
 #include "netshoot/output.h"
 
@@ -95,17 +97,18 @@ int check_neigh(Context& ctx, const Options& o) {
   if (!neigh) return error2(neigh.error().message());
   auto links = core::dump_links();
   if (!links) return error2(links.error().message());
-  ip::Names names;
-  for (const auto& l : *links) names.by_index[l.index] = l.name;
-  ip::FormatOptions fo;
+  std::map<int, std::string> names;
+  for (const auto& l : *links) names[l.index] = l.name;
   auto out = core::Output::make(ctx.json);
   int bad = 0;
   for (const auto& n : *neigh) {
     if (ifindex && n.ifindex != ifindex) continue;
     if (!(n.state & (NUD_INCOMPLETE | NUD_FAILED))) continue;
     ++bad;
-    // the ip applet's `ip neigh` line and JSON object
-    out->record("neigh", ip::neigh_json(n, names, fo), ip::format_neigh(n, names, fo));
+    // iproute2's `ip neigh` line and JSON object
+    auto it = names.find(n.ifindex);
+    std::string dev = it != names.end() ? it->second : "if" + std::to_string(n.ifindex);
+    out->record("neigh", core::neigh_json(n, dev), core::format_neigh(n, dev));
   }
   if (!ctx.json && !o.quiet)
     out->text(bad ? std::to_string(bad) + " unresolved neighbour entr" + (bad == 1 ? "y" : "ies")
@@ -220,6 +223,7 @@ int run(Context& ctx, int argc, char** argv) {
   me.sll_ifindex = link.index;
   if (bind(fd.get(), reinterpret_cast<sockaddr*>(&me), sizeof(me)) < 0)
     return error2(std::string("bind: ") + std::strerror(errno));
+  core::drop_network_capabilities();  // the packet socket is all it needs
 
   auto out = core::Output::make(ctx.json);
   char srcs[INET_ADDRSTRLEN];

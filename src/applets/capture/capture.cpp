@@ -13,6 +13,7 @@
 
 #include "filter.h"
 #include "netshoot/applet.h"
+#include "netshoot/caps.h"
 #include "netshoot/output.h"
 #include "netshoot/packet.h"
 #include "netshoot/pcap.h"
@@ -298,6 +299,8 @@ int run(Context& ctx, int argc, char** argv) {
       return 1;
     }
   }
+  // The capture socket is open and filtered: no further need for CAP_NET_RAW/NET_ADMIN.
+  if (live) core::drop_network_capabilities();
 
   Session s;
   s.o = &o;

@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "netshoot/caps.h"
 #include "netshoot/log.h"
 #include "netshoot/packet.h"
 #include "prober.h"
@@ -345,6 +346,8 @@ core::Result<std::unique_ptr<Prober>> open_icmp_prober(core::EventLoop& loop, co
     if (auto st = p->open(AF_INET); !st) return st.error();
   if (cfg.need_v6)
     if (auto st = p->open(AF_INET6); !st) return st.error();
+  // The raw sockets are open: CAP_NET_RAW/CAP_NET_ADMIN are not needed any more.
+  core::drop_network_capabilities();
   return std::unique_ptr<Prober>(std::move(p));
 }
 

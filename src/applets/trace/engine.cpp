@@ -12,6 +12,7 @@
 #include <cstring>
 #include <utility>
 
+#include "netshoot/caps.h"
 #include "netshoot/log.h"
 #include "netshoot/socket.h"
 
@@ -27,6 +28,8 @@ core::Result<std::unique_ptr<Session>> Session::open(const Options& o, const IpA
   auto p = Prober::open(o, dst);
   if (!p) return p.error();
   s->prober_ = std::move(*p);
+  // Every raw socket of the run is open: give up CAP_NET_RAW/CAP_NET_ADMIN.
+  core::drop_network_capabilities();
   auto loop = core::EventLoop::create();
   if (!loop) return loop.error();
   s->loop_ = std::move(*loop);
