@@ -330,9 +330,13 @@ TEST_CASE("scan: bad input gives nmap's one-line errors", "[scan][integration]")
   CHECK(r.exit == 1);
   CHECK(has(r.err, "refusing to scan 16777216 addresses"));
   r = run_netshoot({"nmap", "-p", "80"});
-  CHECK(r.exit == 0);  // as nmap: a warning and an empty run
+  CHECK(r.exit == 1);  // nmap's warning and empty run, but a failure for scripts
   CHECK(has(r.err, "WARNING: No targets were specified, so 0 hosts scanned."));
   CHECK(has(r.out, "Nmap done: 0 IP addresses (0 hosts up)"));
+  // unresolvable: no route in this namespace, so the resolver fails at once
+  r = run_netshoot({"nmap", "-p", "80", "no-such-host.invalid"});
+  CHECK(r.exit == 1);
+  CHECK(has(r.err, "Failed to resolve \"no-such-host.invalid\"."));
   r = run_netshoot({"nmap", "-T9", "127.0.0.1"});
   CHECK(r.exit == 1);
   r = run_netshoot({"nmap", "--bogus", "127.0.0.1"});

@@ -211,7 +211,7 @@ int run(Context& ctx, int argc, char** argv) {
     std::fprintf(stderr, "WARNING: No targets were specified, so 0 hosts scanned.\n");
     out->text("Nmap done: 0 IP addresses (0 hosts up) scanned in " + format_elapsed((now_ns() - t0) / 1e9) + " seconds");
     out->flush();
-    return 0;
+    return 1;  // nmap says 0 here; an empty or unresolvable target list is an error for scripts
   }
   // group by family
   for (int fam : {AF_INET, AF_INET6}) {
