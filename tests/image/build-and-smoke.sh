@@ -21,7 +21,19 @@ typo=$(podman run --rm --network none "$tag" sh -c 'netshoot nsentr 2>&1; echo "
 [[ $typo == *"did you mean 'nsenter'?"*"rc=2"* ]] || fail "unknown applet message: $typo"
 podman run --rm --network none --user 65532 "$tag" netshoot netns list >/dev/null \
   || fail "netns list as a numeric non-root user"
+# The binary's file capabilities (+p) serve a numeric non-root user when the runtime
+# allows the two capabilities (runAsNonRoot pods, kubectl debug --profile=netadmin).
+caps=$(podman run --rm --network none --user 65532 --cap-add NET_RAW,NET_ADMIN "$tag" \
+  sh -c 'ping -n -c 1 127.0.0.1 >/dev/null && echo ping-ok; tcpdump -n -i lo -c 1 icmp 2>/dev/null & sleep 1; ping -n -c 2 127.0.0.1 >/dev/null; wait') \
+  || fail "capabilities as --user 65532: $caps"
+[[ $caps == ping-ok*"ICMP echo request"* ]] || fail "ping/tcpdump as --user 65532 with file capabilities: $caps"
+# Docker's default set lacks NET_ADMIN: the binary must still start (file caps "+p").
+podman run --rm --network none --user 65532 --cap-drop ALL --cap-add NET_RAW "$tag" ping -n -c 1 127.0.0.1 >/dev/null \
+  || fail "ping as --user 65532 with NET_RAW only"
+motd=$(podman run --rm --network none "$tag" sh -i -c true 2>&1)
+[[ $motd == *"Welcome to Netshoot!"* ]] || fail "interactive shell shows no banner: $motd"
 bytes=$(podman image inspect "$tag" --format '{{.Size}}')
 echo "image: $tag $bytes bytes ($((bytes / 1024 / 1024)) MiB)"
 (( bytes <= 15 * 1024 * 1024 )) || fail "image is larger than 15 MiB"
 echo "image smoke: ok"
+tests/image/scenarios.sh "$tag" /tmp/netshoot-scenarios
