@@ -2,6 +2,8 @@
 # Benchmark: netshoot perf (iperf3) against the real iperf3 on the same veth pair,
 # in namespaces only. Every combination of client and server (theirs/ours), same run:
 #   1. TCP, one stream          2. TCP, -P 4          3. UDP, 64-byte datagrams, -b 0
+#   4. TCP, one stream with -Z on the client (sender): sendfile() from a memfd in both
+#      tools; also compared with 1. (iperf3 both ends without -Z)
 # Reported per run: receiver Gbit/s (UDP: datagrams/s received), loss, and the CPU
 # seconds per GB moved on the client and the server (from the -J cpu_utilization_percent
 # of the client, which holds both ends' numbers). Ratios: ours / iperf3.
@@ -85,5 +87,8 @@ bench() {  # bench NAME UDP ARGS...
 bench "TCP, 1 stream" 0
 bench "TCP, 4 streams" 0 -P 4
 bench "UDP, 64-byte datagrams, unlimited rate" 1 -u -b 0 -l 64
+bench "TCP, 1 stream, -Z" 0 -Z
+awk -v b="${R[TCP, 1 stream,iperf3,iperf3]}" -v c="${R[TCP, 1 stream, -Z,ours,iperf3]}" -v o="${R[TCP, 1 stream, -Z,ours,ours]}" \
+  'BEGIN { if (b > 0) printf "-Z vs iperf3<->iperf3 without -Z: our client -Z %.2fx, ours both ends (-Z) %.2fx\n", c/b, o/b }'
 echo
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"

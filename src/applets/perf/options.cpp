@@ -21,6 +21,9 @@ std::string usage() {
          "  -p, --port      #         server port to listen on/connect to (default 5201)\n"
          "  -i, --interval  #         seconds between periodic reports (0: none)\n"
          "  -J, --json                output in JSON format (iperf3's schema)\n"
+         "  --json-stream             output in line-delimited JSON format: one object\n"
+         "                            per event (start, interval, end), flushed per line\n"
+         "  -V, --verbose             more detailed output (CPU utilization of both ends)\n"
          "  --forceflush              force flushing output at every interval\n"
          "  -B, --bind      <host>    bind to this local address\n"
          "  --rcv-timeout   #         idle receive timeout in ms (default 120000)\n"
@@ -43,6 +46,7 @@ std::string usage() {
          "  -C, --congestion <algo>   set TCP congestion control algorithm\n"
          "  -M, --set-mss   #         set TCP maximum segment size\n"
          "  -N, --no-delay            set TCP no delay, disabling Nagle's Algorithm\n"
+         "  -Z, --zerocopy            TCP senders use sendfile() from a memfd (no copy per write)\n"
          "  -4, --version4 / -6, --version6   only use IPv4 / IPv6\n"
          "  -O, --omit N              omit the first n seconds (TCP slow start; TCP only)\n"
          "  -T, --title str           prefix every output line with this string\n"
@@ -93,6 +97,7 @@ constexpr Spec kSpecs[] = {
     {"forceflush", 0, false},     {"udp-counters-64bit", 0, false}, {"rcv-timeout", 0, true},
     {"help", 'h', false},         {"version", 'v', false},      {"verbose", 'V', false},
     {"format", 'f', true},        {"daemon", 'D', false},       {"zerocopy", 'Z', false},
+    {"json-stream", 0, false},
 };
 
 const Spec* find_short(char c) {
@@ -150,6 +155,8 @@ core::Status apply(Options& o, const Spec& s, std::string_view v) {
       return bad("report interval must be between 0.1 and 60 seconds, or 0");
     o.interval = d;
   } else if (name == "json") o.json = true;
+  else if (name == "json-stream") o.json = o.json_stream = true;
+  else if (name == "verbose") o.verbose = true;
   else if (name == "connect-timeout") {
     if (!parse_int(v, 1, 86400000, n)) return bad("invalid connect timeout");
     o.connect_timeout_ms = int(n);
@@ -170,8 +177,8 @@ core::Status apply(Options& o, const Spec& s, std::string_view v) {
     o.rcv_timeout_ms = int(n);
   } else if (name == "help") o.help = true;
   else if (name == "version") o.version = true;
-  else if (name == "zerocopy") return make_error("parameter error - -Z (zero-copy) is not supported by this build");
-  // -V, -f, -D: accepted and ignored
+  else if (name == "zerocopy") o.zerocopy = true;
+  // -f, -D: accepted and ignored
   return {};
 }
 
@@ -296,6 +303,16 @@ std::string udp_stats(const std::string& prefix, double jitter_ms, int64_t lost,
   std::snprintf(b, sizeof b, "  %5.3f ms  %lld/%lld (%.2g%%)  %s", jitter_ms, (long long)lost,
                 (long long)total, pct, tail);
   return prefix + b;
+}
+
+std::string cpu_utilization_line(bool local_sender, double total, double user, double sys,
+                                 double remote_total, double remote_user, double remote_sys) {
+  char b[200];
+  std::snprintf(b, sizeof b,
+                "CPU Utilization: local/%s %.1f%% (%.1f%%u/%.1f%%s), remote/%s %.1f%% (%.1f%%u/%.1f%%s)",
+                local_sender ? "sender" : "receiver", total, user, sys, local_sender ? "receiver" : "sender",
+                remote_total, remote_user, remote_sys);
+  return b;
 }
 
 }  // namespace netshoot::applet::perf

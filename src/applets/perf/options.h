@@ -31,6 +31,9 @@ struct Options {
   bool udp = false;            // -u
   double interval = 1;         // -i (0: no interval reports)
   bool json = false;           // -J / --json
+  bool json_stream = false;    // --json-stream: one {"event":...,"data":...} line per event
+  bool verbose = false;        // -V
+  bool zerocopy = false;       // -Z: TCP senders sendfile() the block from a memfd
   int connect_timeout_ms = -1; // --connect-timeout
   int omit = 0;                // -O
   int mss = 0;                 // -M
@@ -75,5 +78,10 @@ std::string udp_sender_interval(const std::string& prefix, int64_t packets);
 // "", "sender" or "receiver".
 std::string udp_stats(const std::string& prefix, double jitter_ms, int64_t lost, int64_t total,
                       const char* tail);
+
+// -V: "CPU Utilization: local/sender 5.3% (0.2%u/5.1%s), remote/receiver 12.0% (...)";
+// `local_sender`: this side's role in the direction reported. Percentages of wall time.
+std::string cpu_utilization_line(bool local_sender, double total, double user, double sys,
+                                 double remote_total, double remote_user, double remote_sys);
 
 }  // namespace netshoot::applet::perf
