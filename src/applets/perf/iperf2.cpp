@@ -3,6 +3,8 @@
 // ask for nothing the server must answer by default, so the server simply counts the
 // bytes. Our client sends zero-filled buffers, whose header flags (0) ask for nothing.
 #include "iperf2.h"
+#include "netshoot/addr.h"
+#include "netshoot/resolver.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -48,6 +50,31 @@ void emit(const std::string& s) {
   std::fputc('\n', stdout);
   std::fflush(stdout);
 }
+std::vector<SockAddr> resolve(const std::string& host, int port, int family, std::string* error) {
+  std::vector<SockAddr> out;
+  auto add = [&](const core::IpAddr& a) {
+    if (family != AF_UNSPEC && a.family() != family) return;
+    SockAddr s;
+    s.len = a.to_sockaddr(uint16_t(port), s.ss);
+    s.family = a.family();
+    out.push_back(s);
+  };
+  if (auto a = core::IpAddr::try_parse(host)) {
+    add(*a);
+    if (out.empty()) *error = "Address family for hostname not supported";
+    return out;
+  }
+  core::dns::ResolverConfig cfg;
+  auto r = core::dns::resolve_host(host, family, cfg);
+  if (!r) {
+    *error = r.error().message();
+    return out;
+  }
+  for (const auto& x : *r) add(x.addr);
+  if (out.empty()) *error = "Name or service not known";
+  return out;
+}
+
 namespace {
 
 
@@ -167,20 +194,19 @@ struct Stream {
 };
 
 int client(const Opts& o) {
-  addrinfo hints{}, *res = nullptr;
-  hints.ai_family = o.family;
-  hints.ai_socktype = SOCK_STREAM;
   std::string port = std::to_string(o.port);
-  if (int rc = getaddrinfo(o.host.c_str(), port.c_str(), &hints, &res); rc != 0) {
-    std::fprintf(stderr, "ERROR: Unable to resolve host %s: %s\n", o.host.c_str(), gai_strerror(rc));
+  std::string rerr;
+  auto res = resolve(o.host, o.port, o.family, &rerr);
+  if (res.empty()) {
+    std::fprintf(stderr, "ERROR: Unable to resolve host %s: %s\n", o.host.c_str(), rerr.c_str());
     return 1;
   }
   std::vector<std::unique_ptr<Stream>> streams;
   bool banner = false;
   for (int i = 0; i < o.parallel; ++i) {
     int fd = -1, err = 0;
-    for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-      fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    for (const auto& ai : res) {
+      fd = socket(ai.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
       if (fd < 0) continue;
       if (o.window) {
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &o.window, sizeof o.window);
@@ -188,13 +214,9 @@ int client(const Opts& o) {
       }
       if (o.nodelay) { int one = 1; setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); }
       if (!o.bind.empty()) {
-        addrinfo bh{}, *br = nullptr;
-        bh.ai_family = ai->ai_family;
-        bh.ai_flags = AI_PASSIVE;
-        if (getaddrinfo(o.bind.c_str(), nullptr, &bh, &br) == 0) {
-          bind(fd, br->ai_addr, br->ai_addrlen);
-          freeaddrinfo(br);
-        }
+        std::string berr;
+        auto b = resolve(o.bind, 0, ai.family, &berr);
+        if (!b.empty()) bind(fd, reinterpret_cast<const sockaddr*>(&b[0].ss), b[0].len);
       }
       if (!banner) {
         emit(kDashes);
@@ -203,14 +225,13 @@ int client(const Opts& o) {
         emit(kDashes);
         banner = true;
       }
-      if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
+      if (connect(fd, reinterpret_cast<const sockaddr*>(&ai.ss), ai.len) == 0) break;
       err = errno;
       close(fd);
       fd = -1;
     }
     if (fd < 0) {
       std::fprintf(stderr, "tcp connect failed: %s\n", std::strerror(err ? err : ECONNREFUSED));
-      freeaddrinfo(res);
       for (auto& s : streams) close(s->fd);
       return 1;
     }
@@ -220,7 +241,6 @@ int client(const Opts& o) {
     emit(connected(s->id, fd));
     streams.push_back(std::move(s));
   }
-  freeaddrinfo(res);
   emit(kHeader);
 
   auto t0 = Clock::now();

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace netshoot::applet::perf::iperf2 {
 
@@ -26,6 +27,15 @@ struct TcpInit {
 };
 std::string connected_line(int id, const std::string& local, int lport, const std::string& peer,
                            int pport, std::optional<TcpInit> init);
+
+// The addresses of a host through the project's resolver (no NSS), numeric first;
+// an error message as iperf 2 words it when none.
+struct SockAddr {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  int family = AF_UNSPEC;
+};
+std::vector<SockAddr> resolve(const std::string& host, int port, int family, std::string* error);
 
 struct Opts {
   bool server = false;

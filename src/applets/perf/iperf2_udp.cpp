@@ -78,21 +78,19 @@ std::string addr_port(const sockaddr_storage& ss, int& port) {
 }  // namespace
 
 int udp_client(const Opts& o) {
-  addrinfo hints{}, *res = nullptr;
-  hints.ai_family = o.family;
-  hints.ai_socktype = SOCK_DGRAM;
   std::string port = std::to_string(o.port);
-  if (int rc = getaddrinfo(o.host.c_str(), port.c_str(), &hints, &res); rc != 0) {
-    std::fprintf(stderr, "ERROR: Unable to resolve host %s: %s\n", o.host.c_str(), gai_strerror(rc));
+  std::string rerr;
+  auto res = resolve(o.host, o.port, o.family, &rerr);
+  if (res.empty()) {
+    std::fprintf(stderr, "ERROR: Unable to resolve host %s: %s\n", o.host.c_str(), rerr.c_str());
     return 1;
   }
-  int fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
+  int fd = socket(res[0].family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || connect(fd, reinterpret_cast<const sockaddr*>(&res[0].ss), res[0].len) != 0) {
     std::fprintf(stderr, "udp connect failed: %s\n", std::strerror(errno));
-    freeaddrinfo(res);
+    if (fd >= 0) close(fd);
     return 1;
   }
-  freeaddrinfo(res);
   if (o.window) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &o.window, sizeof o.window);
   size_t len = std::max<size_t>(size_t(o.len), kDgramHeader);
   double ipg = double(len) * 8 / o.rate;  // seconds between datagrams
