@@ -14,7 +14,7 @@ IMAGE=${1:?usage: scenarios.sh IMAGE [OUTDIR]}
 OUT=${2:-/tmp/netshoot-scenarios}
 NET=ns-e2e-net SUBNET=10.89.77
 DNS=$SUBNET.250
-CONTAINERS="perf-test-capture perf-test-iftop perf-test-a perf-test-b scan-target service-a service-b c1 c2 ns-e2e-dns"
+CONTAINERS="ctop-burn perf-test-capture perf-test-iftop perf-test-a perf-test-b scan-target service-a service-b c1 c2 ns-e2e-dns"
 declare -A ADDR=([perf-test-a]=$SUBNET.201 [perf-test-b]=$SUBNET.202 [scan-target]=$SUBNET.203
                  [service-a]=$SUBNET.204 [c1]=$SUBNET.205 [c2]=$SUBNET.206)
 CLIENT=$SUBNET.101   # the iperf client: no name
@@ -179,5 +179,35 @@ done < <(grep -v 'permanent' "$OUT/bridge.host.txt" | grep ' master ')
 has "$OUT/bridge.txt" "^bridge name[[:space:]]+bridge id[[:space:]]+STP enabled[[:space:]]+interfaces" "brctl show"
 has "$OUT/bridge.txt" "^$bridge[[:space:]]+8000\.[0-9a-f]{12}[[:space:]]+no[[:space:]]+veth" "brctl show"
 ok "10: nsenter --net=$sandbox sh -c 'ifconfig; ip route; ping'; bridge fdb show br $bridge; brctl show"
+
+# ---- 11. ctop through the Docker API socket, live in tmux and --once --json ---------
+sock=/run/netshoot-test/e2e-docker.sock
+rm -f "$sock"
+podman system service --time 0 "unix://$sock" >"$OUT/api-service.log" 2>&1 &
+api=$!
+trap 'kill $api 2>/dev/null; cleanup' EXIT
+for _ in $(seq 50); do [[ -S $sock ]] && break; sleep 0.2; done
+podman run -d --name ctop-burn --network $NET "$IMAGE" sh -c 'while :; do :; done' >/dev/null
+sleep 2
+prun ctop-json 60 --rm --network none -v "$sock:/var/run/docker.sock" "$IMAGE" ctop --once --json
+jq -e -s 'map(select(.type == "container" and .name == "ctop-burn" and .running and .cpu_percent > 20)) | length >= 1' \
+  "$OUT/ctop-json.txt" >/dev/null || { cat "$OUT/ctop-json.txt"; fail "ctop --once --json: ctop-burn not busy"; }
+jq -e -s 'map(select(.type == "container" and .name == "perf-test-a" and .running and .mem_used_bytes > 0)) | length >= 1' \
+  "$OUT/ctop-json.txt" >/dev/null || fail "ctop --once --json: perf-test-a missing"
+if command -v tmux >/dev/null; then
+  tmux kill-session -t ns-e2e-ctop 2>/dev/null || true
+  tmux new-session -d -s ns-e2e-ctop -x 120 -y 30 \
+    "podman run --rm -it --name ns-e2e-ctop --network none -e TERM=xterm -v $sock:/var/run/docker.sock $IMAGE ctop"
+  for _ in $(seq 50); do tmux capture-pane -p -t ns-e2e-ctop >"$OUT/ctop-screen.txt" 2>/dev/null; grep -q ctop-burn "$OUT/ctop-screen.txt" && break; sleep 0.2; done
+  sleep 2
+  tmux capture-pane -p -t ns-e2e-ctop >"$OUT/ctop-screen.txt"
+  has "$OUT/ctop-screen.txt" 'NAME' "ctop live view header"
+  has "$OUT/ctop-screen.txt" 'ctop-burn .* [0-9]+(\.[0-9])?%' "ctop live view: the busy container with its CPU"
+  tmux send-keys -t ns-e2e-ctop q
+  for _ in $(seq 50); do tmux has-session -t ns-e2e-ctop 2>/dev/null || break; sleep 0.2; done
+  ! tmux has-session -t ns-e2e-ctop 2>/dev/null || fail "ctop did not quit on q"
+  podman rm -f -t 0 ns-e2e-ctop >/dev/null 2>&1 || true
+fi
+ok "11: -v SOCKET:/var/run/docker.sock ctop (live in tmux) and ctop --once --json"
 
 echo "scenarios: all passed (outputs in $OUT)"
