@@ -80,6 +80,9 @@ class RawProber : public Prober {
     return {};
   }
 
+  static constexpr unsigned kPortSpan = 8;  // source ports sport_ .. sport_+7, one per try
+  bool our_port(uint16_t p) const { return uint16_t(p - sport_) < kPortSpan; }
+
   uint32_t cookie(const IpAddr& a, uint16_t port) const {
     return uint32_t(a.hash()) * 2654435761u ^ (uint32_t(port) << 16 | port) ^ secret_;
   }
@@ -147,7 +150,12 @@ class RawProber : public Prober {
       return 0;
     }
     size_t host = item / s_.ports.size();
-    return send_tcp(host, s_.ports[item % s_.ports.size()], core::tcpflag::syn, sport_);
+    // A retry comes from the next source port, as nmap's tries do: an identical SYN
+    // would meet the target's half-open connection, whose SYN-ACK retransmissions
+    // Linux rate-limits (one per 0.5 s), so a lost SYN-ACK made an open port look
+    // filtered under loss.
+    uint16_t sport = uint16_t(sport_ + unsigned(attempt < 0 ? 0 : attempt) % kPortSpan);
+    return send_tcp(host, s_.ports[item % s_.ports.size()], core::tcpflag::syn, sport);
   }
 
   int packets_per_send() const override { return discovery_ ? 3 : 1; }
@@ -197,7 +205,7 @@ class RawProber : public Prober {
       }
       core::TcpView t;
       if (core::TcpView::parse(tcpb, t) != core::PacketError::none) continue;
-      if (t.dst_port() != sport_) continue;
+      if (!our_port(t.dst_port())) continue;
       int64_t item = match(src, discovery_ ? 0 : t.src_port());
       if (item < 0) continue;
       if (t.has(core::tcpflag::ack) && !discovery_ && t.ack() != cookie(src, t.src_port()) + 1) continue;
@@ -217,7 +225,7 @@ class RawProber : public Prober {
     core::Ipv4View ip;
     if (core::Ipv4View::parse(pkt, ip) != core::PacketError::none || ip.protocol() != core::ipproto::tcp) return;
     core::TcpView t;
-    if (core::TcpView::parse(ip.payload(), t) != core::PacketError::none || t.dst_port() != sport_) return;
+    if (core::TcpView::parse(ip.payload(), t) != core::PacketError::none || !our_port(t.dst_port())) return;
     IpAddr src = ip.src();
     int64_t item = match(src, discovery_ ? 0 : t.src_port());
     if (item < 0) return;
@@ -284,7 +292,7 @@ class RawProber : public Prober {
     }
     if (quoted_proto != core::ipproto::tcp || quoted_l4.size() < 4) return;
     uint16_t qs = core::load_be16(quoted_l4.data()), qd = core::load_be16(quoted_l4.data() + 2);
-    if (qs != sport_) return;
+    if (!our_port(qs)) return;
     int64_t item = match(quoted_dst, qd);
     if (item < 0) return;
     auto [st, r] = classify_icmp(family_ == AF_INET6, type, code, core::L4Proto::tcp);
