@@ -4,6 +4,8 @@
 #   hping3 --flood -2 -d 64            (the peer tool: raw socket, one sendto per packet)
 #   netshoot hping3 --flood -2 -d 64   (ours, same command line: raw socket, sendmmsg batches)
 #   netshoot netgen --flood -s 64      (UDP socket, sendmmsg batches, sequence-numbered messages)
+#   nping --udp --rate 1000000 --data-length 64 -H -N   and ours with the same command line (when
+#   nping is installed: its peer rows, ratio ours / nping's)
 # Sent = what the sender reports; received = packets that reached the receiver's input hook
 # (an nftables counter), with a netgen listener bound to the port so nothing is refused.
 # Ratios: ours / hping3's.
@@ -60,6 +62,10 @@ one_run() {
     netgen)
       out=$(ip netns exec $A "$NS_BIN" --json netgen --no-listen --flood -s 64 -d "$SECS" $DST $PORT || true)
       sent=$(jq -r 'select(.type == "sender_summary") | .sent' <<<"$out") ;;
+    nping|ours-nping)
+      local cmd=(nping); [[ $1 == ours-nping ]] && cmd=("$NS_BIN" nping)
+      out=$(ip netns exec $A timeout -s INT "$SECS" "${cmd[@]}" --udp -p $PORT --data-length 64 --rate 1000000 -c 0 -H -N $DST 2>&1 || true)
+      sent=$(grep -oE 'Raw packets sent: [0-9]+' <<<"$out" | grep -oE '[0-9]+$') ;;
   esac
   sleep 0.3
   rcvd=$(( $(received) - before ))
@@ -67,7 +73,9 @@ one_run() {
 }
 
 declare -A S R
-for who in hping3 ours-hping3 netgen; do
+whos=(hping3 ours-hping3 netgen)
+command -v nping >/dev/null && whos+=(nping ours-nping)
+for who in "${whos[@]}"; do
   runs=()
   for _ in $(seq "$RUNS"); do runs+=("$(one_run $who)"); done
   med=$(printf '%s\n' "${runs[@]}" | sort -n -k1 | sed -n "$(( (RUNS + 1) / 2 ))p")
@@ -79,3 +87,7 @@ for who in ours-hping3 netgen; do
   printf '%-12s / hping3: sent %.2fx, received %.2fx\n' "$who" \
     "$(bc -l <<<"${S[$who]} / ${S[hping3]}")" "$(bc -l <<<"${R[$who]} / (${R[hping3]} + 0.000001)")"
 done
+if [[ -n ${S[nping]:-} ]]; then
+  printf '%-12s / nping:  sent %.2fx, received %.2fx\n' ours-nping \
+    "$(bc -l <<<"${S[ours-nping]} / (${S[nping]} + 0.000001)")" "$(bc -l <<<"${R[ours-nping]} / (${R[nping]} + 0.000001)")"
+fi

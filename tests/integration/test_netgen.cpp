@@ -399,6 +399,11 @@ TEST_CASE("netgen / hping3: bad input is one clear line and exit 2", "[netgen]")
            {{"netgen", "craft", "--rate", "0", "127.0.0.1"}, "rate must be a positive number"},
            {{"netgen", "nosuchhost.invalid", "5000"}, "netgen: nosuchhost.invalid"},
            {{"netgen", "127.0.0.1"}, "usage: netgen"},
+           {{"nping", "--tcp", "-p", "70000", "127.0.0.1"}, "nping: destination port 70000 out of range (0-65535)"},
+           {{"nping", "--tcp", "--flags", "SZ", "127.0.0.1"}, "nping: bad TCP flags \"SZ\": unknown flag letter 'Z'"},
+           {{"nping", "--delay", "garbage", "127.0.0.1"}, "nping: invalid delay 'garbage'"},
+           {{"nping", "--tcp-connect", "--udp", "127.0.0.1"}, "nping: choose one of --tcp-connect, --tcp, --udp, --icmp"},
+           {{"nping", "-e", "nosuchif0", "127.0.0.1"}, "nping: interface nosuchif0: no such device"},
        }) {
     RunOptions opts;
     opts.timeout_ms = 10000;
@@ -408,5 +413,123 @@ TEST_CASE("netgen / hping3: bad input is one clear line and exit 2", "[netgen]")
     CHECK(has(r.err, c.err));
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     CHECK(r.out.empty());
+  }
+}
+
+TEST_CASE("nping --tcp: open port SA, closed port RA; nping's lines, statistics and the real nping's shapes",
+          "[netgen]") {
+  Pair p;
+  Background srv({netshoot_bin(), "nc", "-l", "-k", "8080"}, p.bn);
+  REQUIRE(wait_until([&] { return has(p.b.exec({"ss", "-Hltn", "sport = :8080"}).out, "8080"); }));
+  auto count = [](const std::string& s, const std::regex& re) {
+    return std::distance(std::sregex_iterator(s.begin(), s.end(), re), std::sregex_iterator());
+  };
+  // Every number masked: what is left is the shape of the lines.
+  auto shape = [](const std::string& s) { return std::regex_replace(s, std::regex("[0-9]+(\\.[0-9]+)?"), "N"); };
+  const std::regex head("^\nStarting Nping [0-9.]+ \\( https://nmap\\.org/nping \\) at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d \\S+\n");
+  const std::string sent = "SENT \\(\\d+\\.\\d{4}s\\) TCP 10\\.247\\.0\\.1:(\\d+) > 10\\.247\\.0\\.2:";
+  const std::string rtts = " \nMax rtt: \\d+\\.\\d{3}ms \\| Min rtt: \\d+\\.\\d{3}ms \\| Avg rtt: \\d+\\.\\d{3}ms\n";
+  const std::string done = "Nping done: 1 IP address pinged in \\d+\\.\\d\\d seconds\n$";
+
+  auto open = p.ng(p.a, {"nping", "--tcp", "-p", "8080", "-c", "2", "--delay", "200ms", "10.247.0.2"});
+  INFO(describe(open));
+  CHECK(open.exit == 0);
+  CHECK(std::regex_search(open.out, head));
+  CHECK(count(open.out, std::regex(sent + "8080 S ttl=64 id=\\d+ iplen=40  seq=\\d+ win=1480 \n")) == 2);
+  CHECK(count(open.out, std::regex("RCVD \\(\\d+\\.\\d{4}s\\) TCP 10\\.247\\.0\\.2:8080 > 10\\.247\\.0\\.1:\\d+ SA "
+                                   "ttl=64 id=0 iplen=44  seq=\\d+ win=\\d+ <mss \\d+>\n")) == 2);
+  CHECK(std::regex_search(open.out, std::regex(rtts + "Raw packets sent: 2 \\(80B\\) \\| Rcvd: 2 \\(88B\\) \\| Lost: 0 "
+                                               "\\(0\\.00%\\)\n" + done)));
+  // nping keeps one source port for every probe; the replies come back to it.
+  std::smatch m;
+  REQUIRE(std::regex_search(open.out, m, std::regex(sent)));
+  CHECK(count(open.out, std::regex("> 10\\.247\\.0\\.1:" + m[1].str() + " SA ")) == 2);
+
+  // The closed port, through a link named nping (argv[0] dispatch).
+  auto dir = std::filesystem::temp_directory_path() / unique_name("npingbin");
+  std::filesystem::create_directories(dir);
+  std::filesystem::create_symlink(netshoot_bin(), dir / "nping");
+  auto closed = p.a.exec({(dir / "nping").string(), "--tcp", "-p", "8081", "-c", "2", "--delay", "200ms", "10.247.0.2"});
+  std::filesystem::remove_all(dir);
+  INFO(describe(closed));
+  CHECK(closed.exit == 0);
+  CHECK(std::regex_search(closed.out, head));
+  CHECK(count(closed.out, std::regex(sent + "8081 S ttl=64 id=\\d+ iplen=40  seq=\\d+ win=1480 \n")) == 2);
+  CHECK(count(closed.out, std::regex("RCVD \\(\\d+\\.\\d{4}s\\) TCP 10\\.247\\.0\\.2:8081 > 10\\.247\\.0\\.1:\\d+ RA "
+                                     "ttl=64 id=0 iplen=40  seq=0 win=0 \n")) == 2);
+  CHECK_FALSE(has(closed.out, " SA "));
+  CHECK(std::regex_search(closed.out, std::regex(rtts + "Raw packets sent: 2 \\(80B\\) \\| Rcvd: 2 \\(80B\\) \\| Lost: 0 "
+                                                 "\\(0\\.00%\\)\n" + done)));
+
+  // Two ports: round-robin (8080, 8081, 8080, 8081), each reply matched to its port.
+  auto both = p.ng(p.a, {"nping", "--tcp", "-p", "8080,8081", "--flags", "syn", "-c", "2", "--delay", "100ms", "10.247.0.2"});
+  INFO(describe(both));
+  std::vector<std::string> order;
+  const std::regex line("(SENT|RCVD) \\(\\S+\\) TCP 10\\.247\\.0\\.\\d:(\\d+) > 10\\.247\\.0\\.\\d:(\\d+) ");
+  for (std::sregex_iterator it(both.out.begin(), both.out.end(), line), end; it != end; ++it)
+    order.push_back((*it)[1].str() + ((*it)[1] == "SENT" ? (*it)[3] : (*it)[2]).str());
+  CHECK(order == std::vector<std::string>{"SENT8080", "RCVD8080", "SENT8081", "RCVD8081", "SENT8080", "RCVD8080",
+                                          "SENT8081", "RCVD8081"});
+  CHECK(has(both.out, "Raw packets sent: 4 (160B) | Rcvd: 4 (168B) | Lost: 0 (0.00%)\n"));
+
+  // UDP to a closed port: the ICMP port unreachable; ICMP echo (the default mode).
+  auto udp = p.ng(p.a, {"nping", "--udp", "-p", "9", "-c", "1", "10.247.0.2"});
+  INFO(describe(udp));
+  CHECK(std::regex_search(udp.out, std::regex("SENT \\(\\d+\\.\\d{4}s\\) UDP 10\\.247\\.0\\.1:53 > 10\\.247\\.0\\.2:9 "
+                                              "ttl=64 id=\\d+ iplen=28 \nRCVD \\(\\d+\\.\\d{4}s\\) ICMP \\[10\\.247\\.0\\.2 > "
+                                              "10\\.247\\.0\\.1 Port unreachable \\(type=3/code=3\\) \\] IP \\[ttl=64 "
+                                              "id=\\d+ iplen=56 \\]\n")));
+  CHECK(has(udp.out, "Raw packets sent: 1 (28B) | Rcvd: 1 (56B) | Lost: 0 (0.00%)\n"));
+  auto icmp = p.ng(p.a, {"nping", "-c", "2", "--delay", "100ms", "--data-length", "10", "10.247.0.2"});
+  INFO(describe(icmp));
+  for (int seq = 1; seq <= 2; ++seq) {
+    std::string s = std::to_string(seq);
+    CHECK(std::regex_search(icmp.out, std::regex("SENT \\(\\d+\\.\\d{4}s\\) ICMP \\[10\\.247\\.0\\.1 > 10\\.247\\.0\\.2 "
+                                                 "Echo request \\(type=8/code=0\\) id=\\d+ seq=" + s + "\\] IP \\[ttl=64 "
+                                                 "id=\\d+ iplen=38 \\]\nRCVD \\(\\d+\\.\\d{4}s\\) ICMP \\[10\\.247\\.0\\.2 "
+                                                 "> 10\\.247\\.0\\.1 Echo reply \\(type=0/code=0\\) id=\\d+ seq=" + s +
+                                                 "\\] IP \\[ttl=64 id=\\d+ iplen=38 \\]\n")));
+  }
+  CHECK(has(icmp.out, "Raw packets sent: 2 (76B) | Rcvd: 2 (76B) | Lost: 0 (0.00%)\n"));
+  // -q: statistics only; -N: nothing captured, all "lost".
+  auto q = p.ng(p.a, {"nping", "--tcp", "-p", "8080", "-c", "1", "-q", "10.247.0.2"});
+  CHECK_FALSE(has(q.out, "SENT"));
+  CHECK_FALSE(has(q.out, "RCVD"));
+  CHECK(has(q.out, "\nMax rtt: "));
+  CHECK_FALSE(has(q.out, " \nMax rtt: "));
+  auto nocap = p.ng(p.a, {"nping", "--tcp", "-p", "8080", "-c", "1", "-N", "10.247.0.2"});
+  CHECK(has(nocap.out, "SENT ("));
+  CHECK_FALSE(has(nocap.out, "RCVD"));
+  CHECK(has(nocap.out, "Max rtt: N/A | Min rtt: N/A | Avg rtt: N/A\nRaw packets sent: 1 (40B) | Rcvd: 0 (0B) | Lost: 1 (100.00%)\n"));
+
+  // --tcp-connect: a handshake per probe, no raw sockets.
+  auto conn = p.ng(p.a, {"nping", "--tcp-connect", "-p", "8080,8081", "-c", "1", "--delay", "200ms", "10.247.0.2"});
+  INFO(describe(conn));
+  CHECK(conn.exit == 0);
+  CHECK(std::regex_search(conn.out, std::regex("SENT \\(\\d+\\.\\d{4}s\\) Starting TCP Handshake > 10\\.247\\.0\\.2:8080\n"
+                                               "RCVD \\(\\d+\\.\\d{4}s\\) Handshake with 10\\.247\\.0\\.2:8080 completed\n"
+                                               "SENT \\(\\d+\\.\\d{4}s\\) Starting TCP Handshake > 10\\.247\\.0\\.2:8081\n"
+                                               "RCVD \\(\\d+\\.\\d{4}s\\) Possible TCP RST received from "
+                                               "10\\.247\\.0\\.2:8081 --> Connection refused\n \n")));
+  CHECK(std::regex_search(conn.out, std::regex("Max rtt: \\d+\\.\\d{3}ms \\| Min rtt: \\d+\\.\\d{3}ms \\| Avg rtt: "
+                                               "\\d+\\.\\d{3}ms\nTCP connection attempts: 2 \\| Successful connections: "
+                                               "1 \\| Failed: 1 \\(50\\.00%\\)\n" + done)));
+
+  if (have_tool("nping")) {
+    struct Run { std::vector<std::string> args; const RunResult* ours; };
+    for (const Run& r : std::vector<Run>{
+             {{"--tcp", "-p", "8080", "-c", "2", "--delay", "200ms", "10.247.0.2"}, &open},
+             {{"--tcp", "-p", "8081", "-c", "2", "--delay", "200ms", "10.247.0.2"}, &closed},
+             {{"--udp", "-p", "9", "-c", "1", "10.247.0.2"}, &udp},
+             {{"-c", "2", "--delay", "100ms", "--data-length", "10", "10.247.0.2"}, &icmp},
+             {{"--tcp", "-p", "8080", "-c", "1", "-q", "10.247.0.2"}, &q},
+             {{"--tcp", "-p", "8080", "-c", "1", "-N", "10.247.0.2"}, &nocap},
+             {{"--tcp-connect", "-p", "8080,8081", "-c", "1", "--delay", "200ms", "10.247.0.2"}, &conn}}) {
+      std::vector<std::string> argv{"nping"};
+      argv.insert(argv.end(), r.args.begin(), r.args.end());
+      auto real = p.a.exec(argv);
+      INFO(describe(real));
+      CHECK(shape(real.out) == shape(r.ours->out));
+    }
   }
 }

@@ -204,3 +204,163 @@ TEST_CASE("hping3 options", "[netgen]") {
   CHECK(o->interval_s == 2);
   CHECK(o->count == 0);
 }
+
+TEST_CASE("nping: command lines", "[netgen]") {
+  // No mode: ICMP echo (nping run as root); 5 rounds, 1 s apart; one source port.
+  auto o = parse(parse_nping, {"10.0.0.2"});
+  REQUIRE(o);
+  CHECK(o->nping);
+  CHECK(o->mode == CraftMode::icmp);
+  CHECK(o->count == 5);
+  CHECK(o->interval_s == 1);
+  CHECK(o->keep_src_port);
+  CHECK_FALSE(o->quiet);
+  CHECK(o->host == "10.0.0.2");
+
+  o = parse(parse_nping, {"--tcp", "-p", "80", "10.0.0.2"});
+  REQUIRE(o);
+  CHECK(o->mode == CraftMode::tcp);
+  CHECK(o->dst_ports == std::vector<uint16_t>{80});
+  CHECK(o->tcp_flags == tcpflag::syn);
+  CHECK(o->window == 1480);
+  CHECK_FALSE(o->src_port);
+
+  o = parse(parse_nping, {"--tcp", "-p", "80,443", "--flags", "syn", "-c", "3", "h"});
+  REQUIRE(o);
+  CHECK(o->dst_ports == std::vector<uint16_t>{80, 443});
+  CHECK(o->count == 3);
+  o = parse(parse_nping, {"--tcp", "-p1-3,22", "--flags", "rst,ack", "h"});
+  REQUIRE(o);
+  CHECK(o->dst_ports == std::vector<uint16_t>{1, 2, 3, 22});
+  CHECK(o->tcp_flags == (tcpflag::rst | tcpflag::ack));
+  o = parse(parse_nping, {"--tcp", "--dest-port=8080", "--flags", "all", "h"});
+  REQUIRE(o);
+  CHECK(o->dst_ports == std::vector<uint16_t>{8080});
+  CHECK(o->tcp_flags == 0xff);
+
+  // UDP: nping's defaults, source port 53 and destination 40125.
+  o = parse(parse_nping, {"--udp", "h"});
+  REQUIRE(o);
+  CHECK(o->mode == CraftMode::udp);
+  CHECK(o->dst_ports == std::vector<uint16_t>{40125});
+  CHECK(*o->src_port == 53);
+  o = parse(parse_nping, {"--udp", "-p", "53", "-g", "7000", "h"});
+  REQUIRE(o);
+  CHECK(o->dst_ports == std::vector<uint16_t>{53});
+  CHECK(*o->src_port == 7000);
+
+  o = parse(parse_nping, {"--icmp", "--ttl", "9", "--tos", "16", "--id", "77", "--df", "--data-length", "10",
+                          "--delay", "200ms", "-H", "-N", "-e", "eth0", "-S", "10.0.0.9", "-6", "-c", "0", "h"});
+  REQUIRE(o);
+  CHECK(o->mode == CraftMode::icmp);
+  CHECK(o->ttl == 9);
+  CHECK(o->tos == 16);
+  CHECK(*o->ip_id == 77);
+  CHECK(o->dont_fragment);
+  CHECK(o->payload.size() == 10);
+  CHECK(o->interval_s == Approx(0.2));
+  CHECK(o->hide_sent);
+  CHECK(o->no_capture);
+  CHECK(o->interface == "eth0");
+  CHECK(o->source == "10.0.0.9");
+  CHECK(o->family == AF_INET6);
+  CHECK(o->count == 0);  // nping: run until Ctrl-C
+
+  o = parse(parse_nping, {"--data-string", "hello", "--delay", "0.5", "h"});
+  REQUIRE(o);
+  CHECK(o->payload == std::vector<uint8_t>{'h', 'e', 'l', 'l', 'o'});
+  CHECK(o->interval_s == Approx(0.5));
+  o = parse(parse_nping, {"--data", "0xcafe", "--delay", "1s", "--hop-limit", "3", "h"});
+  REQUIRE(o);
+  CHECK(o->payload == std::vector<uint8_t>{0xca, 0xfe});
+  CHECK(o->interval_s == 1);
+  CHECK(o->ttl == 3);
+  o = parse(parse_nping, {"--rate", "20", "h"});
+  REQUIRE(o);
+  CHECK(o->interval_s == Approx(0.05));
+  o = parse(parse_nping, {"-q", "h"});
+  REQUIRE(o);
+  CHECK(o->quiet);
+  o = parse(parse_nping, {"-q", "-v", "h"});  // levels add up: back to normal
+  REQUIRE(o);
+  CHECK_FALSE(o->quiet);
+  o = parse(parse_nping, {"-v3", "h"});
+  REQUIRE(o);
+  CHECK(o->verbose == 3);
+
+  o = parse(parse_nping, {"--tcp-connect", "-p", "22,80", "-c", "1", "h"});
+  REQUIRE(o);
+  CHECK(o->tcp_connect);
+  CHECK(o->mode == CraftMode::tcp);
+  CHECK(o->dst_ports == std::vector<uint16_t>{22, 80});
+  o = parse(parse_nping, {"--tcp", "h"});
+  REQUIRE(o);
+  CHECK_FALSE(o->tcp_connect);
+
+  bool help = false;
+  auto h = parse_nping({"--help"}, help);
+  CHECK(help);
+}
+
+TEST_CASE("nping: time values, port lists and flag order", "[netgen]") {
+  CHECK(*parse_nping_time("delay", "1") == 1);
+  CHECK(*parse_nping_time("delay", "0.5") == Approx(0.5));
+  CHECK(*parse_nping_time("delay", "200ms") == Approx(0.2));
+  CHECK(*parse_nping_time("delay", "1s") == 1);
+  CHECK(*parse_nping_time("delay", "2m") == 120);
+  CHECK(*parse_nping_time("delay", "0.25h") == 900);
+  CHECK(*parse_nping_time("delay", "0") == 0);
+  for (const char* bad : {"garbage", "", "ms", "1x", "-1", "1.5ss", "nan", "inf"}) {
+    INFO(bad);
+    auto r = parse_nping_time("delay", bad);
+    REQUIRE_FALSE(r);
+    CHECK(has(r.error().message(), "invalid delay"));
+  }
+  CHECK(*parse_port_list("80") == std::vector<uint16_t>{80});
+  CHECK(*parse_port_list("0,65535") == std::vector<uint16_t>{0, 65535});
+  CHECK(parse_port_list("1-1024")->size() == 1024);
+  CHECK_FALSE(parse_port_list("70000"));
+  CHECK_FALSE(parse_port_list("80,"));
+  CHECK_FALSE(parse_port_list("90-80"));
+  CHECK_FALSE(parse_port_list("http"));
+  CHECK(nping_flags(tcpflag::syn | tcpflag::ack) == "SA");
+  CHECK(nping_flags(tcpflag::rst | tcpflag::ack) == "RA");
+  CHECK(nping_flags(tcpflag::psh | tcpflag::ack) == "PA");  // hping3 would say "AP"
+  CHECK(nping_flags(0xff) == "FSRPAUEC");
+  CHECK(nping_flags(0).empty());
+}
+
+TEST_CASE("nping: bad input is one clear line", "[netgen]") {
+  struct Case {
+    std::vector<std::string> args;
+    std::string err;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"--tcp", "--flags", "SZ", "h"}, "unknown flag letter 'Z'"},
+           {{"--tcp", "--flags", "syn,bogus", "h"}, "bogus"},
+           {{"--tcp", "-p", "70000", "h"}, "destination port 70000 out of range (0-65535)"},
+           {{"--tcp", "-p", "80,70000", "h"}, "destination port 70000 out of range"},
+           {{"--tcp", "-p", "90-80", "h"}, "invalid port range '90-80'"},
+           {{"--tcp", "-p", "", "h"}, "empty port list"},
+           {{"--delay", "garbage", "h"}, "invalid delay 'garbage'"},
+           {{"--delay", "-1", "h"}, "invalid delay '-1'"},
+           {{"--rate", "0", "h"}, "rate must be a positive number"},
+           {{"-c", "many", "h"}, "invalid count 'many'"},
+           {{"--ttl", "256", "h"}, "invalid TTL '256'"},
+           {{"--tcp", "--udp", "h"}, "choose one of --tcp-connect, --tcp, --udp, --icmp"},
+           {{"--tcp", "--tcp-connect", "h"}, "choose one of --tcp-connect, --tcp, --udp, --icmp"},
+           {{"--tcp-connect", "--icmp", "h"}, "choose one of --tcp-connect, --tcp, --udp, --icmp"},
+           {{"--arp", "h"}, "--arp is not supported"},
+           {{"--raw", "h"}, "unknown option '--raw' (see nping --help)"},
+           {{"--badsum", "h"}, "unknown option '--badsum' (see nping --help)"},
+           {{"--tcp"}, "no target given"},
+           {{"a", "b"}, "one target at a time"},
+           {{"-e"}, "option -e needs a value"},
+       }) {
+    auto o = parse(parse_nping, c.args);
+    INFO(c.args[0] << " " << (c.args.size() > 1 ? c.args[1] : ""));
+    REQUIRE_FALSE(o);
+    CHECK(has(o.error().message(), c.err));
+    CHECK(o.error().message().find('\n') == std::string::npos);
+  }
+}

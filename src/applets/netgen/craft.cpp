@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -83,6 +84,7 @@ struct Reply {
   uint16_t icmp_id = 0, icmp_seq = 0;
   bool icmp_error = false;
   uint16_t quoted_port = 0;  // the source port of the quoted probe (errors)
+  std::string tcp_opts;      // nping's " <mss 1460,...>" rendering of the reply's TCP options
   uint64_t probe = 0;
   double rtt_ms = 0;
 };
@@ -96,13 +98,28 @@ class Crafter {
   core::Status setup();
   size_t build(uint64_t i, uint8_t* buf, size_t cap);
   uint16_t sport_of(uint64_t i) const { return o_.keep_src_port ? base_sport_ : uint16_t(base_sport_ + i); }
-  uint16_t ipid_of(uint64_t i) const { return o_.ip_id ? *o_.ip_id : uint16_t(base_id_ + i); }
+  // nping keeps one IP id for every probe; hping3 and craft count up.
+  uint16_t ipid_of(uint64_t i) const { return o_.ip_id ? *o_.ip_id : o_.nping ? base_id_ : uint16_t(base_id_ + i); }
+  // Round-robin over the -p list.
+  uint16_t dport_of(uint64_t i) const {
+    return o_.dst_ports.empty() ? o_.dst_port : o_.dst_ports[size_t(i % o_.dst_ports.size())];
+  }
+  bool is_dport(uint16_t p) const { return port_set_.empty() ? p == o_.dst_port : bool(port_set_[p]); }
+  // nping numbers ICMP echoes from 1.
+  uint16_t icmp_seq_of(uint64_t i) const { return uint16_t(o_.nping ? i + 1 : i); }
+  uint16_t icmp_probe_low16(uint16_t seq) const { return uint16_t(o_.nping ? seq - 1 : seq); }
+  // -c counts rounds: a round probes every port of the -p list once.
+  uint64_t total_probes() const { return o_.count * std::max<uint64_t>(1, o_.dst_ports.size()); }
+  const char* prog() const { return o_.hping ? "hping3" : o_.nping ? "nping" : "netgen"; }
   bool send_one(uint64_t i);
   void send_flood_batch();
   void receive();
   bool match(ConstBytes ip, Reply& r);
   Probe* probe_by_low16(uint16_t low);
-  Probe* oldest_unanswered();
+  Probe* oldest_unanswered(std::optional<uint16_t> dport = std::nullopt);
+  void print_probe_nping(uint64_t i, ConstBytes pkt, double t);
+  void print_reply_nping(const Reply& r, double t);
+  void summary_nping(double secs, double loss, double avg);
   void print_probe(uint64_t i, ConstBytes pkt);
   void print_reply(const Reply& r);
   void summary();
@@ -113,6 +130,8 @@ class Crafter {
   std::unique_ptr<core::Output> out_;
   IpAddr dst_, src_;
   std::string ifname_;
+  int ifindex_ = 0;                 // -e: replies only from this interface
+  std::vector<bool> port_set_;      // the -p list, for matching replies
   UniqueFd send_fd_, recv_fd_;
   uint16_t base_sport_ = 0, base_id_ = 0, icmp_id_ = 0;
   uint32_t base_seq_ = 0;
@@ -159,18 +178,29 @@ core::Status Crafter::setup() {
     src_ = IpAddr::any(dst_.family());
     if (dst_.is_loopback()) src_ = dst_;
   }
+  if (!o_.interface.empty()) {
+    ifindex_ = int(::if_nametoindex(o_.interface.c_str()));
+    if (ifindex_ == 0) return core::make_error("interface " + o_.interface + ": no such device");
+    ifname_ = o_.interface;
+  }
   if (ifname_.empty()) ifname_ = "?";
   auto s = core::open_raw_socket(dst_.family(), IPPROTO_RAW);
   if (!s) return s.error();
   send_fd_ = std::move(*s);
   (void)core::set_send_buffer(send_fd_.get(), 4 << 20);
-  if (!o_.flood) {
+  if (!o_.interface.empty())
+    if (auto b = core::bind_to_device(send_fd_.get(), o_.interface); !b) return b.error();
+  if (o_.dst_ports.size() > 1) {
+    port_set_.assign(65536, false);
+    for (uint16_t p : o_.dst_ports) port_set_[p] = true;
+  }
+  if (!o_.flood && !o_.no_capture) {
     int fd = ::socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
     if (fd < 0) return core::os_error("socket(AF_PACKET)", "CAP_NET_RAW");
     recv_fd_.reset(fd);
     (void)core::set_recv_buffer(fd, 4 << 20);
   }
-  base_sport_ = o_.src_port ? *o_.src_port : uint16_t(1024 + random32() % 30000);
+  base_sport_ = o_.src_port ? *o_.src_port : uint16_t(1024 + random32() % (o_.nping ? 64000 : 30000));
   base_id_ = uint16_t(random32());
   icmp_id_ = uint16_t(::getpid());
   base_seq_ = o_.tcp_seq ? *o_.tcp_seq : random32();
@@ -190,7 +220,7 @@ size_t Crafter::build(uint64_t i, uint8_t* buf, size_t cap) {
     case CraftMode::tcp: {
       core::TcpFields f;
       f.src_port = sport_of(i);
-      f.dst_port = o_.dst_port;
+      f.dst_port = dport_of(i);
       f.seq = o_.tcp_seq ? *o_.tcp_seq : base_seq_;
       f.ack = o_.tcp_ack.value_or(0);
       f.flags = o_.tcp_flags;
@@ -200,15 +230,15 @@ size_t Crafter::build(uint64_t i, uint8_t* buf, size_t cap) {
       break;
     }
     case CraftMode::udp:
-      l4len = core::write_udp(l4, src_, dst_, sport_of(i), o_.dst_port, payload);
+      l4len = core::write_udp(l4, src_, dst_, sport_of(i), dport_of(i), payload);
       proto = core::ipproto::udp;
       break;
     case CraftMode::icmp:
       if (v6) {
-        l4len = core::write_icmpv6_echo(l4, src_, dst_, icmp_id_, uint16_t(i), payload);
+        l4len = core::write_icmpv6_echo(l4, src_, dst_, icmp_id_, icmp_seq_of(i), payload);
         proto = core::ipproto::icmpv6;
       } else {
-        l4len = core::write_icmp_echo(l4, icmp_id_, uint16_t(i), payload);
+        l4len = core::write_icmp_echo(l4, icmp_id_, icmp_seq_of(i), payload);
         proto = core::ipproto::icmp;
       }
       break;
@@ -258,12 +288,12 @@ bool Crafter::send_one(uint64_t i) {
   p.sent = Clock::now();
   p.answered = false;
   if (::sendto(send_fd_.get(), buf, n, 0, reinterpret_cast<sockaddr*>(&ss), sl) < 0) {
-    std::fprintf(stderr, "%s: sendto: %s\n", o_.hping ? "hping3" : "netgen", std::strerror(errno));
+    std::fprintf(stderr, "%s: sendto: %s\n", prog(), std::strerror(errno));
     return false;
   }
   ++sent_;
   bytes_sent_ += n;
-  if (!o_.hping && !o_.quiet) print_probe(i, {buf, n});
+  if (!o_.hping && !o_.quiet && !o_.hide_sent) print_probe(i, {buf, n});
   return true;
 }
 
@@ -275,7 +305,7 @@ void Crafter::send_flood_batch() {
   sockaddr_storage ss{};
   socklen_t sl = dst_.to_sockaddr(0, ss);
   size_t k = kBatch;
-  if (o_.count) k = size_t(std::min<uint64_t>(k, o_.count - sent_));
+  if (o_.count) k = size_t(std::min<uint64_t>(k, total_probes() - sent_));
   size_t cap = o_.payload.size() + 128 <= 2048 ? 2048 : 0;
   for (size_t j = 0; j < k; ++j) {
     size_t n = cap ? build(sent_ + j, bufs.data() + j * 2048, cap) : 0;
@@ -293,7 +323,7 @@ void Crafter::send_flood_batch() {
   int r = ::sendmmsg(send_fd_.get(), mm, unsigned(k), 0);
   if (r < 0) {
     if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR) return;
-    std::fprintf(stderr, "%s: sendmmsg: %s\n", o_.hping ? "hping3" : "netgen", std::strerror(errno));
+    std::fprintf(stderr, "%s: sendmmsg: %s\n", prog(), std::strerror(errno));
     g_stop = 1;
     return;
   }
@@ -307,13 +337,30 @@ Probe* Crafter::probe_by_low16(uint16_t low) {
   return &p;
 }
 
-Probe* Crafter::oldest_unanswered() {
+Probe* Crafter::oldest_unanswered(std::optional<uint16_t> dport) {
   uint64_t from = sent_ > 65536 ? sent_ - 65536 : 0;
+  Probe* last = nullptr;
   for (uint64_t i = from; i < sent_; ++i) {
     Probe& p = ring_[i & 0xffff];
+    if (dport && dport_of(i) != *dport) continue;
     if (p.index == i && !p.answered) return &p;
+    if (p.index == i) last = &p;
   }
+  if (dport) return last;  // a late duplicate: the newest probe to that port
   return sent_ ? &ring_[(sent_ - 1) & 0xffff] : nullptr;
+}
+
+// nping's " <mss 1460,sackOK,timestamp 1 2,wscale 7>" after a TCP reply (empty: no options).
+std::string tcp_options_text(const core::TcpOptions& t) {
+  std::vector<std::string> parts;
+  if (t.has_mss) parts.push_back(fmt::format("mss {}", t.mss));
+  if (t.sack_permitted) parts.push_back("sackOK");
+  if (t.has_timestamps) parts.push_back(fmt::format("timestamp {} {}", t.ts_val, t.ts_ecr));
+  if (t.has_wscale) parts.push_back(fmt::format("wscale {}", t.wscale));
+  if (parts.empty()) return {};
+  std::string s = " <";
+  for (size_t i = 0; i < parts.size(); ++i) s += (i ? "," : "") + parts[i];
+  return s + ">";
 }
 
 // Decodes an IP packet; true when it answers one of our probes.
@@ -374,7 +421,7 @@ bool Crafter::match(ConstBytes ip, Reply& r) {
     r.icmp_type = type, r.icmp_code = code;
     if (echo_reply) {
       if (o_.mode != CraftMode::icmp || r.from != dst_ || r.icmp_id != icmp_id_) return false;
-      p = probe_by_low16(r.icmp_seq);
+      p = probe_by_low16(icmp_probe_low16(r.icmp_seq));
     } else if (error) {
       // The quoted probe: our destination, our protocol, our ports / id / seq.
       r.icmp_error = true;
@@ -396,14 +443,17 @@ bool Crafter::match(ConstBytes ip, Reply& r) {
           if (inner_proto != (o_.mode == CraftMode::tcp ? core::ipproto::tcp : core::ipproto::udp) || inner.size() < 4)
             return false;
           uint16_t sp = core::load_be16(inner.data());
-          if (core::load_be16(inner.data() + 2) != o_.dst_port) return false;
+          uint16_t dp = core::load_be16(inner.data() + 2);
+          if (!is_dport(dp)) return false;
           r.quoted_port = sp;
-          p = o_.keep_src_port ? oldest_unanswered() : probe_by_low16(uint16_t(sp - base_sport_));
+          r.sport = dp;
+          if (o_.keep_src_port && sp != base_sport_) return false;
+          p = o_.keep_src_port ? oldest_unanswered(dp) : probe_by_low16(uint16_t(sp - base_sport_));
           break;
         }
         case CraftMode::icmp:
           if (inner.size() < 8 || core::load_be16(inner.data() + 4) != icmp_id_) return false;
-          p = probe_by_low16(core::load_be16(inner.data() + 6));
+          p = probe_by_low16(icmp_probe_low16(core::load_be16(inner.data() + 6)));
           break;
         case CraftMode::rawip:
           if (inner_proto != o_.ip_proto) return false;
@@ -416,22 +466,23 @@ bool Crafter::match(ConstBytes ip, Reply& r) {
   } else if (r.from == dst_ && proto == core::ipproto::tcp && o_.mode == CraftMode::tcp) {
     core::TcpView t;
     if (core::TcpView::parse(l4, t) != core::PacketError::none) return false;
-    if (t.src_port() != o_.dst_port) return false;
+    if (!is_dport(t.src_port())) return false;
     r.sport = t.src_port(), r.dport = t.dst_port(), r.flags = t.flags(), r.seq = t.seq(), r.ack = t.ack(),
     r.win = t.window();
+    if (o_.nping && t.header_length() > core::TcpView::kMinHeader) r.tcp_opts = tcp_options_text(t.options());
     uint16_t off = uint16_t(r.dport - base_sport_);
     if (o_.keep_src_port) {
       if (r.dport != base_sport_) return false;
-      p = oldest_unanswered();
+      p = oldest_unanswered(r.sport);
     } else {
       p = probe_by_low16(off);
     }
   } else if (r.from == dst_ && proto == core::ipproto::udp && o_.mode == CraftMode::udp) {
     core::UdpView u;
     if (core::UdpView::parse(l4, u) != core::PacketError::none) return false;
-    if (u.src_port() != o_.dst_port) return false;
+    if (!is_dport(u.src_port())) return false;
     r.sport = u.src_port(), r.dport = u.dst_port();
-    p = o_.keep_src_port ? (r.dport == base_sport_ ? oldest_unanswered() : nullptr)
+    p = o_.keep_src_port ? (r.dport == base_sport_ ? oldest_unanswered(r.sport) : nullptr)
                          : probe_by_low16(uint16_t(r.dport - base_sport_));
   } else if (r.from == dst_ && o_.mode == CraftMode::rawip && proto == o_.ip_proto) {
     p = oldest_unanswered();
@@ -453,6 +504,7 @@ void Crafter::receive() {
     ssize_t n = ::recvfrom(recv_fd_.get(), buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&sll), &sl);
     if (n < 0) return;
     if (sll.sll_pkttype == PACKET_OUTGOING) continue;
+    if (ifindex_ && sll.sll_ifindex != ifindex_) continue;
     uint16_t proto = ntohs(sll.sll_protocol);
     if (proto != ETH_P_IP && proto != ETH_P_IPV6) continue;
     Reply r;
@@ -493,6 +545,96 @@ std::string icmp_error_text(bool v6, uint8_t type, uint8_t code) {
   return fmt::format("ICMPv6 type={} code={}", type, code);
 }
 
+// nping's wording for the ICMP messages a probe gets back.
+std::string nping_icmp_text(bool v6, uint8_t type, uint8_t code) {
+  if (!v6) {
+    switch (type) {
+      case core::icmp4::echo_reply: return "Echo reply";
+      case core::icmp4::dest_unreach: {
+        static const char* names[] = {"Network unreachable", "Host unreachable", "Protocol unreachable",
+                                      "Port unreachable", "Fragmentation required", "Source route failed",
+                                      "Destination network unknown", "Destination host unknown",
+                                      "Source host isolated", "Destination network administratively prohibited",
+                                      "Destination host administratively prohibited",
+                                      "Network unreachable for TOS", "Host unreachable for TOS",
+                                      "Communication administratively prohibited by filtering",
+                                      "Host precedence violation", "Precedence cutoff in effect"};
+        return code < 16 ? names[code] : "Destination unreachable";
+      }
+      case core::icmp4::time_exceeded: return code ? "Fragment reassembly time exceeded" : "TTL=0 during transit";
+      case core::icmp4::param_problem: return "Parameter problem";
+      default: return "ICMP message";
+    }
+  }
+  switch (type) {
+    case core::icmp6::echo_reply: return "Echo reply";
+    case core::icmp6::dest_unreach: {
+      static const char* names[] = {"No route to destination", "Communication administratively prohibited",
+                                    "Beyond scope of source address", "Address unreachable", "Port unreachable",
+                                    "Source address failed policy", "Reject route"};
+      return code < 7 ? names[code] : "Destination unreachable";
+    }
+    case core::icmp6::packet_too_big: return "Packet too big";
+    case core::icmp6::time_exceeded: return code ? "Fragment reassembly time exceeded" : "Hop limit exceeded";
+    default: return "ICMPv6 message";
+  }
+}
+
+void Crafter::print_reply_nping(const Reply& r, double t) {
+  // IPv4: nping's " ttl=.. id=.. iplen=.." / "IP [...]"; IPv6 lines carry no IP part (as nping's).
+  bool v4 = dst_.is_v4();
+  std::string ipf = v4 ? fmt::format("ttl={} id={} iplen={} ", r.ttl, r.ip_id, r.len) : "";
+  std::string text;
+  const char* icmp = v4 ? "ICMP" : "ICMPv6";
+  if (r.proto == core::ipproto::icmp || r.proto == core::ipproto::icmpv6) {
+    std::string body = fmt::format("{} > {} {} (type={}/code={}) ", r.from.to_string(), src_.to_string(),
+                                   nping_icmp_text(!v4, r.icmp_type, r.icmp_code), r.icmp_type, r.icmp_code);
+    if (!r.icmp_error) {
+      body.pop_back();
+      body += fmt::format(" id={} seq={}", r.icmp_id, r.icmp_seq);
+    }
+    text = fmt::format("RCVD ({:.4f}s) {} [{}]", t, icmp, body);
+    if (v4) text += fmt::format(" IP [{}]", ipf);
+  } else if (r.proto == core::ipproto::tcp) {
+    std::string tail = r.tcp_opts.empty() ? " " : r.tcp_opts;
+    text = fmt::format("RCVD ({:.4f}s) TCP {}:{} > {}:{} {} {}{}seq={} win={}{}", t, r.from.to_string(), r.sport,
+                       src_.to_string(), r.dport, nping_flags(r.flags), ipf, v4 ? " " : "", r.seq, r.win, tail);
+  } else if (r.proto == core::ipproto::udp) {
+    text = fmt::format("RCVD ({:.4f}s) UDP {}:{} > {}:{} {}", t, r.from.to_string(), r.sport, src_.to_string(),
+                       r.dport, ipf);
+  } else {
+    text = fmt::format("RCVD ({:.4f}s) IP proto={} {} > {} {}", t, r.proto, r.from.to_string(), src_.to_string(), ipf);
+  }
+  if (!ctx_.json) out_->text(text);
+}
+
+void Crafter::print_probe_nping(uint64_t i, ConstBytes pkt, double t) {
+  bool v4 = dst_.is_v4();
+  std::string ipf = v4 ? fmt::format("ttl={} id={} iplen={} ", o_.ttl, ipid_of(i), pkt.size()) : "";
+  std::string text;
+  switch (o_.mode) {
+    case CraftMode::tcp:
+      text = fmt::format("SENT ({:.4f}s) TCP {}:{} > {}:{} {} {}{}seq={} win={} ", t, src_.to_string(), sport_of(i),
+                         dst_.to_string(), dport_of(i), nping_flags(o_.tcp_flags), ipf, v4 ? " " : "",
+                         o_.tcp_seq ? *o_.tcp_seq : base_seq_, o_.window);
+      break;
+    case CraftMode::udp:
+      text = fmt::format("SENT ({:.4f}s) UDP {}:{} > {}:{} {}", t, src_.to_string(), sport_of(i), dst_.to_string(),
+                         dport_of(i), ipf);
+      break;
+    case CraftMode::icmp:
+      text = fmt::format("SENT ({:.4f}s) {} [{} > {} Echo request (type={}/code=0) id={} seq={}]", t,
+                         v4 ? "ICMP" : "ICMPv6", src_.to_string(), dst_.to_string(), v4 ? 8 : 128, icmp_id_,
+                         icmp_seq_of(i));
+      if (v4) text += fmt::format(" IP [{}]", ipf);
+      break;
+    case CraftMode::rawip:
+      text = fmt::format("SENT ({:.4f}s) IP proto={} {} > {} {}", t, o_.ip_proto, src_.to_string(), dst_.to_string(), ipf);
+      break;
+  }
+  out_->text(text);
+}
+
 void Crafter::print_reply(const Reply& r) {
   Json j{{"seq", r.probe}, {"from", r.from.to_string()}, {"len", r.len}, {"ttl", r.ttl}};
   j["ip_id"] = dst_.is_v4() ? Json(r.ip_id) : Json(nullptr);
@@ -511,6 +653,12 @@ void Crafter::print_reply(const Reply& r) {
   }
   j["rtt_ms"] = r.rtt_ms;
   if (o_.quiet && !ctx_.json) return;
+  if (o_.nping) {
+    double t = std::chrono::duration<double>(Clock::now() - t0_).count();
+    if (ctx_.json) out_->record("reply", j, "");
+    else print_reply_nping(r, t);
+    return;
+  }
   std::string text;
   std::string ipid = dst_.is_v4() ? fmt::format("id={} ", r.ip_id) : std::string();
   if (o_.hping) {
@@ -572,20 +720,35 @@ void Crafter::print_probe(uint64_t i, ConstBytes pkt) {
   if (o_.dont_fragment && dst_.is_v4()) ip = "DF " + ip;
   if (o_.frag_offset || o_.more_fragments) ip += fmt::format(" frag={}{}", o_.frag_offset, o_.more_fragments ? "+" : "");
   std::string text;
+  if (o_.nping) {  // the JSON fields below, nping's text
+    switch (o_.mode) {
+      case CraftMode::tcp:
+        j["sport"] = sport_of(i), j["dport"] = dport_of(i), j["flags"] = hping_flags(o_.tcp_flags),
+        j["tcp_seq"] = o_.tcp_seq ? *o_.tcp_seq : base_seq_, j["tcp_ack"] = o_.tcp_ack.value_or(0),
+        j["win"] = o_.window;
+        break;
+      case CraftMode::udp: j["sport"] = sport_of(i), j["dport"] = dport_of(i); break;
+      case CraftMode::icmp: j["icmp_id"] = icmp_id_, j["icmp_seq"] = icmp_seq_of(i); break;
+      case CraftMode::rawip: j["ip_proto"] = o_.ip_proto; break;
+    }
+    if (ctx_.json) out_->record("probe", j, "");
+    else print_probe_nping(i, pkt, t);
+    return;
+  }
   switch (o_.mode) {
     case CraftMode::tcp:
-      j["sport"] = sport_of(i), j["dport"] = o_.dst_port, j["flags"] = hping_flags(o_.tcp_flags),
+      j["sport"] = sport_of(i), j["dport"] = dport_of(i), j["flags"] = hping_flags(o_.tcp_flags),
       j["tcp_seq"] = o_.tcp_seq ? *o_.tcp_seq : base_seq_, j["tcp_ack"] = o_.tcp_ack.value_or(0),
       j["win"] = o_.window;
       text = fmt::format("SENT ({:.4f}s) TCP {}:{} > {}:{} {} {} seq={} ack={} win={}", t, src_.to_string(),
-                         sport_of(i), dst_.to_string(), o_.dst_port,
+                         sport_of(i), dst_.to_string(), dport_of(i),
                          o_.tcp_flags ? hping_flags(o_.tcp_flags) : "none", ip,
                          o_.tcp_seq ? *o_.tcp_seq : base_seq_, o_.tcp_ack.value_or(0), o_.window);
       break;
     case CraftMode::udp:
-      j["sport"] = sport_of(i), j["dport"] = o_.dst_port;
+      j["sport"] = sport_of(i), j["dport"] = dport_of(i);
       text = fmt::format("SENT ({:.4f}s) UDP {}:{} > {}:{} {}", t, src_.to_string(), sport_of(i), dst_.to_string(),
-                         o_.dst_port, ip);
+                         dport_of(i), ip);
       break;
     case CraftMode::icmp:
       j["icmp_id"] = icmp_id_, j["icmp_seq"] = uint16_t(i);
@@ -616,6 +779,10 @@ void Crafter::summary() {
     return;
   }
   out_->flush();
+  if (o_.nping) {
+    summary_nping(secs, loss, avg);
+    return;
+  }
   if (o_.hping) {
     // hping3 writes its statistics to stderr.
     std::fprintf(stderr, "\n--- %s hping statistic ---\n", o_.host.c_str());
@@ -637,8 +804,29 @@ void Crafter::summary() {
   }
 }
 
+void Crafter::summary_nping(double secs, double loss, double avg) {
+  std::string s;
+  if (!o_.quiet) s += " \n";
+  if (received_)
+    s += fmt::format("Max rtt: {:.3f}ms | Min rtt: {:.3f}ms | Avg rtt: {:.3f}ms\n", rtt_max_, rtt_min_, avg);
+  else
+    s += "Max rtt: N/A | Min rtt: N/A | Avg rtt: N/A\n";
+  // nping's byte counts: 920B, 1.012KB, 14.026MB (powers of 1000).
+  auto bytes = [](uint64_t b) {
+    if (b < 1000) return fmt::format("{}B", b);
+    if (b < 1000000) return fmt::format("{:.3f}KB", double(b) / 1e3);
+    if (b < 1000000000) return fmt::format("{:.3f}MB", double(b) / 1e6);
+    return fmt::format("{:.3f}GB", double(b) / 1e9);
+  };
+  s += fmt::format("Raw packets sent: {} ({}) | Rcvd: {} ({}) | Lost: {} ({:.2f}%)\n", sent_, bytes(bytes_sent_),
+                   received_, bytes(bytes_received_), sent_ - std::min(received_, sent_), loss);
+  s += fmt::format("Nping done: 1 IP address pinged in {:.2f} seconds", secs);
+  out_->text(s);
+  out_->flush();
+}
+
 int Crafter::run() {
-  const char* prog = o_.hping ? "hping3" : "netgen";
+  const char* prog = this->prog();
   if (auto s = setup(); !s) {
     std::fprintf(stderr, "%s: %s\n", prog, s.error().message().c_str());
     return kExitUsage;
@@ -661,7 +849,14 @@ int Crafter::run() {
   if (o_.mode == CraftMode::tcp) start["flags"] = hping_flags(o_.tcp_flags);
   std::string head = fmt::format("HPING {} ({} {}): {}, {} headers + {} data bytes", o_.host, ifname_,
                                  dst_.to_string(), what, header_bytes(), o_.payload.size());
-  if (!o_.hping)
+  if (o_.nping) {
+    char when[64] = "";
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::localtime_r(&now, &tm);
+    std::strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", &tm);
+    head = fmt::format("\nStarting Nping 0.7.93 ( https://nmap.org/nping ) at {}", when);
+  } else if (!o_.hping)
     head = fmt::format("Starting netgen craft: {} mode to {} ({}) from {} via {}", mode_name(o_.mode), o_.host,
                        dst_.to_string(), src_.to_string(), ifname_);
   out_->record("start", start, head);
@@ -679,10 +874,10 @@ int Crafter::run() {
   auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.interval_s));
   std::optional<Clock::time_point> last_sent_at;
   while (!g_stop) {
-    bool done = o_.count && sent_ >= o_.count;
+    bool done = o_.count && sent_ >= total_probes();
     if (done) {
       if (!last_sent_at) last_sent_at = Clock::now();
-      bool all = received_ >= sent_ || o_.flood;
+      bool all = received_ >= sent_ || o_.flood || !recv_fd_;
       if (all || Clock::now() - *last_sent_at >= std::chrono::duration<double>(o_.wait_s)) break;
     } else if (o_.flood) {
       send_flood_batch();
@@ -690,25 +885,29 @@ int Crafter::run() {
     } else if (Clock::now() >= next) {
       if (!send_one(sent_)) break;
       next += interval;
-      if (next < Clock::now() - interval * 8) next = Clock::now();  // do not burst after a stall
+      // Do not burst after a stall; short intervals may catch up within 20 ms.
+      if (next < Clock::now() - std::max<Clock::duration>(interval * 8, std::chrono::milliseconds(20)))
+        next = Clock::now();
       continue;
     }
     auto until = done ? *last_sent_at + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.wait_s))
                       : next;
-    auto ms = std::chrono::duration_cast<std::chrono::microseconds>(until - Clock::now()).count();
-    int timeout = int(std::clamp<long long>((ms + 999) / 1000, 0, 100));
+    // ppoll: sub-millisecond waits stay sub-millisecond (--rate 100000, hping3 -i u10).
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(until - Clock::now()).count();
+    ns = std::clamp<long long>(ns, 0, 100'000'000);
+    timespec ts{time_t(ns / 1'000'000'000), long(ns % 1'000'000'000)};
     if (recv_fd_) {
       pollfd p{recv_fd_.get(), POLLIN, 0};
-      if (::poll(&p, 1, timeout) > 0) receive();
-    } else if (timeout > 0) {
-      ::poll(nullptr, 0, timeout);
+      if (::ppoll(&p, 1, &ts, nullptr) > 0) receive();
+    } else if (ns > 0) {
+      ::ppoll(nullptr, 0, &ts, nullptr);
     }
   }
   if (recv_fd_) receive();
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
   summary();
-  if (o_.flood) return kExitOk;
+  if (o_.flood || o_.nping) return kExitOk;  // nping: 0 whether or not replies came
   return received_ ? kExitOk : kExitFailure;
 }
 

@@ -173,3 +173,15 @@ std::string hping_flags(uint8_t f) {
 }
 
 }  // namespace netshoot::applet::netgen
+
+namespace netshoot::applet::netgen {
+
+std::string nping_flags(uint8_t f) {
+  static const char letters[] = "FSRPAUEC";  // bit 0 (FIN) up to bit 7 (CWR)
+  std::string s;
+  for (int b = 0; b < 8; ++b)
+    if (f & (1u << b)) s += letters[b];
+  return s;
+}
+
+}  // namespace netshoot::applet::netgen

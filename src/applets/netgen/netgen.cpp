@@ -75,6 +75,31 @@ std::string usage_hping() {
          "  hping3 -1 --flood 10.0.0.2              # ICMP echo as fast as possible\n";
 }
 
+std::string usage_nping() {
+  return "Usage: nping [--tcp | --udp | --icmp | --tcp-connect] [options] HOST\n"
+         "nping-compatible probes (TCP, UDP, ICMP echo, TCP connect; the default is ICMP echo, as for nping run\n"
+         "as root):\n"
+         "nping's SENT/RCVD lines, replies matched to probes, and its statistics at the end (or on Ctrl-C).\n\n"
+         "  -p, --dest-port SPEC   ports: 80 | 80,443 | 1-1024 (probes go round-robin; TCP default 80, UDP 40125)\n"
+         "  -g, --source-port N    source port (default random; UDP 53)   -S, --source-ip ADDR (spoofed source)\n"
+         "  --flags F              TCP flags: syn,ack | SA | all | none (default SYN)\n"
+         "  --seq N  --ack N  --win N               TCP fields (win default 1480)\n"
+         "  --ttl N (--hop-limit)  --tos N (--traffic-class)  --id N  --df  --mf   IP fields\n"
+         "  --data HEX  --data-string TEXT  --data-length N                        payload\n"
+         "  -c, --count N          rounds (default 5; 0 = until Ctrl-C); a round probes every port once\n"
+         "  --delay TIME           between probes: 1 (s), 0.5, 200ms, 2s, 1m (default 1s)   --rate N  probes/s\n"
+         "  -H, --hide-sent        no SENT lines         -N, --no-capture   send only, no replies\n"
+         "  -e, --interface NAME   send (and listen) on this interface   -6, --ipv6   IPv6\n"
+         "  -q  statistics only    -v  accepted (more detail is not implemented)   --json (see netgen --help)\n"
+         "  --tcp-connect          unprivileged: one connect() per probe (-p, -g, -S, --ttl, -e, -c, --delay)\n"
+         "Not supported: --arp, --traceroute, echo client/server, --icmp-type and friends, -v's detail.\n\n"
+         "Examples:\n"
+         "  nping --tcp -p 80,443 --flags syn -c 3 10.0.0.2   # open ports answer SA, closed ones RA\n"
+         "  nping --udp -p 53 10.0.0.2                         # closed: ICMP Port unreachable\n"
+         "  nping --icmp --delay 200ms -c 10 10.0.0.2\n"
+         "Exit status: 0 probes sent (replies or not, like nping), 2 bad usage or setup error.\n";
+}
+
 int run(Context& ctx, int argc, char** argv) {
   std::string invoked = ctx.invoked_as.empty() ? (argc > 0 ? argv[0] : "netgen") : ctx.invoked_as;
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
@@ -93,6 +118,22 @@ int run(Context& ctx, int argc, char** argv) {
     if (ctx.quiet) c.quiet = true;
     c.verbose += ctx.verbose;
     return run_craft(ctx, c);
+  }
+  if (invoked == "nping") {
+    auto o = parse_nping(args, help);
+    if (help) {
+      if (o && o->verbose == -1) std::fputs("\nNping version 0.7.93 (netshoot's nping-compatible prober)\n", stdout);
+      else std::fputs(usage_nping().c_str(), stdout);
+      return kExitOk;
+    }
+    if (!o) {
+      std::fprintf(stderr, "nping: %s\n", o.error().message().c_str());
+      return kExitUsage;
+    }
+    CraftOptions c = *o;
+    if (ctx.quiet) c.quiet = true;
+    c.verbose += ctx.verbose;
+    return c.tcp_connect ? run_connect(ctx, c) : run_craft(ctx, c);
   }
   if (!args.empty() && args[0] == "craft") {
     args.erase(args.begin());

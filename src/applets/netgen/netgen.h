@@ -99,6 +99,12 @@ enum class CraftMode { tcp, udp, icmp, rawip };
 
 struct CraftOptions {
   bool hping = false;          // hping3 output
+  bool nping = false;          // nping's output (the nping name): header, SENT/RCVD lines, footer
+  std::vector<uint16_t> dst_ports;   // -p lists and ranges (nping/craft); probes go round-robin
+  bool hide_sent = false;      // nping -H
+  bool no_capture = false;     // nping -N: send only
+  std::string interface;       // nping -e
+  bool tcp_connect = false;    // nping --tcp-connect: connect() probes, no raw sockets
   std::string host;
   int family = 0;
   CraftMode mode = CraftMode::tcp;
@@ -130,18 +136,28 @@ struct CraftOptions {
 core::Result<uint8_t> parse_tcp_flags(std::string_view s);
 // hping3's order: R S A F P U X Y ("SA", "RA"); empty string when no flag is set.
 std::string hping_flags(uint8_t flags);
+// nping's order: F S R P A U E C ("SA", "RA", "PA").
+std::string nping_flags(uint8_t flags);
+// nping's port spec: "80", "80,443", "1-1024,3000" (0-65535), in the order given.
+core::Result<std::vector<uint16_t>> parse_port_list(std::string_view spec);
+// nping's <time>: seconds, or with a unit: 200ms, 1s, 0.5, 2m, 1h (>= 0).
+core::Result<double> parse_nping_time(const std::string& what, const std::string& s);
 
 // Each returns the options or a one-line error (the caller prints "NAME: error", exit 2).
 // `help` is set for -h/--help.
 core::Result<TrafficOptions> parse_traffic(const std::vector<std::string>& args, bool& help);
 core::Result<CraftOptions> parse_craft(const std::vector<std::string>& args, bool& help);
 core::Result<CraftOptions> parse_hping(const std::vector<std::string>& args, bool& help);
+// The nping name: nping's flags (the craft set plus -H, -N, -e, -q/-v levels, --hop-limit ...);
+// no mode given means ICMP echo, like nping run as root.
+core::Result<CraftOptions> parse_nping(const std::vector<std::string>& args, bool& help);
 
 // Payload bytes from a file (hping3 -E, craft --data-file), at most `max` bytes.
 core::Result<std::vector<uint8_t>> read_payload_file(const std::string& path, size_t max);
 
 std::string usage_netgen();
 std::string usage_hping();
+std::string usage_nping();
 
 }  // namespace netshoot::applet::netgen
 
@@ -149,4 +165,5 @@ namespace netshoot { struct Context; }
 namespace netshoot::applet::netgen {
 int run_traffic(Context& ctx, const TrafficOptions& o);
 int run_craft(Context& ctx, const CraftOptions& o);
+int run_connect(Context& ctx, const CraftOptions& o);  // nping --tcp-connect
 }  // namespace netshoot::applet::netgen

@@ -3,6 +3,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -93,6 +95,15 @@ Status check_frag(uint32_t off) {
   return {};
 }
 
+// -v, -v3, -q, -q2: nping's verbosity levels.
+bool level_flag(const std::string& t, char c, int& level, int sign) {
+  if (t.size() < 2 || t[0] != '-' || t[1] != c) return false;
+  if (t.size() == 2) { level += sign; return true; }
+  if (t.find_first_not_of(c, 1) == std::string::npos) { level += sign * int(t.size() - 1); return true; }  // -vvv
+  if (t.size() == 3 && std::isdigit(uint8_t(t[2]))) { level += sign * (t[2] - '0'); return true; }
+  return false;
+}
+
 // Hex ("0x0a0b..") or text payload.
 std::vector<uint8_t> text_bytes(const std::string& s) { return {s.begin(), s.end()}; }
 
@@ -129,6 +140,55 @@ Result<std::vector<uint8_t>> read_payload_file(const std::string& path, size_t m
     out.insert(out.end(), buf, buf + in.gcount());
   }
   return out;
+}
+
+Result<std::vector<uint16_t>> parse_port_list(std::string_view spec) {
+  std::vector<uint16_t> out;
+  std::string s(spec);
+  if (s.empty()) return make_error("empty port list");
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t end = s.find(',', pos);
+    if (end == std::string::npos) end = s.size();
+    std::string item = s.substr(pos, end - pos);
+    if (item.empty()) return make_error("invalid port list '" + s + "' (e.g. 80, 80,443, 1-1024)");
+    size_t dash = item.find('-');
+    if (dash == std::string::npos) {
+      auto p = integer<uint32_t>("destination port", item, 0, 65535);
+      if (!p) return p.error();
+      out.push_back(uint16_t(*p));
+    } else {
+      auto lo = integer<uint32_t>("destination port", item.substr(0, dash), 0, 65535);
+      if (!lo) return lo.error();
+      auto hi = integer<uint32_t>("destination port", item.substr(dash + 1), 0, 65535);
+      if (!hi) return hi.error();
+      if (*hi < *lo) return make_error("invalid port range '" + item + "' (the first port is larger)");
+      if (out.size() + (*hi - *lo + 1) > 65536 * 4) return make_error("port list '" + s + "' is too long");
+      for (uint32_t p = *lo; p <= *hi; ++p) out.push_back(uint16_t(p));
+    }
+    pos = end + 1;
+  }
+  return out;
+}
+
+Result<double> parse_nping_time(const std::string& what, const std::string& s) {
+  std::string num = s;
+  double mul = 1;
+  auto ends = [&](const char* suf) {
+    size_t n = std::strlen(suf);
+    return num.size() > n && num.compare(num.size() - n, n, suf) == 0;
+  };
+  if (ends("ms")) mul = 1e-3, num.resize(num.size() - 2);
+  else if (ends("s")) num.pop_back();
+  else if (ends("m")) mul = 60, num.pop_back();
+  else if (ends("h")) mul = 3600, num.pop_back();
+  char* end = nullptr;
+  errno = 0;
+  double v = num.empty() ? 0 : std::strtod(num.c_str(), &end);
+  if (num.empty() || !(std::isdigit(uint8_t(num[0])) || num[0] == '.') || *end != '\0' || errno != 0 ||
+      !std::isfinite(v))
+    return make_error("invalid " + what + " '" + s + "' (seconds, or with a unit: 0.5, 200ms, 1s, 2m, 1h)");
+  return v * mul;
 }
 
 // ---- netgen HOST PORT -------------------------------------------------------------------
@@ -229,8 +289,13 @@ Result<TrafficOptions> parse_traffic(const std::vector<std::string>& argv, bool&
 
 // ---- netgen craft (nping-style flags) -----------------------------------------------------
 
-Result<CraftOptions> parse_craft(const std::vector<std::string>& argv, bool& help) {
+namespace {
+
+Result<CraftOptions> parse_craft_impl(const std::vector<std::string>& argv, bool& help, bool nping) {
   CraftOptions o;
+  o.nping = nping;
+  const std::string see = nping ? "nping --help" : "netgen craft --help";
+  int level = 0;
   o.window = 1480;
   o.count = 5;
   o.interval_s = 1;
@@ -238,7 +303,9 @@ Result<CraftOptions> parse_craft(const std::vector<std::string>& argv, bool& hel
   std::vector<std::string> pos;
   bool mode_given = false;
   auto set_mode = [&](CraftMode m) -> Status {
-    if (mode_given && o.mode != m) return make_error("choose one of --tcp, --udp, --icmp, --raw");
+    if ((mode_given && o.mode != m) || o.tcp_connect)
+      return make_error(nping ? "choose one of --tcp-connect, --tcp, --udp, --icmp"
+                              : "choose one of --tcp, --udp, --icmp, --raw");
     mode_given = true;
     o.mode = m;
     return {};
@@ -253,7 +320,35 @@ Result<CraftOptions> parse_craft(const std::vector<std::string>& argv, bool& hel
     else if (t == "--tcp") { if (auto s = set_mode(CraftMode::tcp); !s) return s.error(); }
     else if (t == "--udp") { if (auto s = set_mode(CraftMode::udp); !s) return s.error(); }
     else if (t == "--icmp") { if (auto s = set_mode(CraftMode::icmp); !s) return s.error(); }
-    else if (is(t, "--raw", true) || is(t, "--ip-proto", true)) {
+    else if (nping && t == "--tcp-connect") {
+      if (mode_given) return make_error("choose one of --tcp-connect, --tcp, --udp, --icmp");
+      (void)set_mode(CraftMode::tcp);
+      o.tcp_connect = true;
+    }
+    else if (nping && (t == "--arp" || t == "--tr" || t == "--traceroute" || is(t, "--echo-client", true) ||
+                       is(t, "--echo-server", true)))
+      return make_error(t + " is not supported; nping here does --tcp, --udp and --icmp probes (see nping --help)");
+    else if (nping && (t == "-V" || t == "--version")) { help = true; o.verbose = -1; return o; }
+    else if (nping && (t == "-H" || t == "--hide-sent")) o.hide_sent = true;
+    else if (nping && (t == "-N" || t == "--no-capture")) o.no_capture = true;
+    else if (nping && (t == "--privileged" || t == "--send-ip")) {}
+    else if (nping && t == "--quiet") level = -9;
+    else if (nping && (level_flag(t, 'v', level, 1) || level_flag(t, 'q', level, -1) ||
+                       level_flag(t, 'd', o.verbose, 0))) {}
+    else if (nping && (is(t, "-e", true) || is(t, "--interface", true))) {
+      NG_VALUE(t.rfind("--", 0) == 0 ? "--interface" : "-e");
+      if (v->empty()) return make_error("empty interface name");
+      o.interface = *v;
+    } else if (nping && (is(t, "--hop-limit", true))) {
+      NG_VALUE("--hop-limit");
+      auto n = integer<uint8_t>("hop limit", *v, 0, 255);
+      if (!n) return n.error();
+      o.ttl = *n;
+    } else if (nping && is(t, "--dest-ip", true)) {
+      NG_VALUE("--dest-ip");
+      pos.push_back(*v);
+    }
+    else if (!nping && (is(t, "--raw", true) || is(t, "--ip-proto", true))) {
       if (auto s = set_mode(CraftMode::rawip); !s) return s.error();
       if (t != "--raw") {
         NG_VALUE(t.rfind("--raw", 0) == 0 ? "--raw" : "--ip-proto");
@@ -268,17 +363,18 @@ Result<CraftOptions> parse_craft(const std::vector<std::string>& argv, bool& hel
       }
     }
     else if (t == "-4") o.family = AF_INET;
-    else if (t == "-6" || t == "--ipv6") o.family = AF_INET6;
-    else if (t == "-q") o.quiet = true;
-    else if (t == "-v") ++o.verbose;
+    else if (t == "-6" || t == "--ipv6" || t == "--IPv6") o.family = AF_INET6;
+    else if (!nping && t == "-q") o.quiet = true;
+    else if (!nping && t == "-v") ++o.verbose;
     else if (t == "--df") o.dont_fragment = true;
     else if (t == "--mf") o.more_fragments = true;
     else if (t == "--flood") o.flood = true;
     else if (is(t, "-p", true) || is(t, "--dest-port", true)) {
       NG_VALUE(t.rfind("--", 0) == 0 ? "--dest-port" : "-p");
-      auto p = integer<uint16_t>("destination port", *v, 0, 65535);
+      auto p = parse_port_list(*v);
       if (!p) return p.error();
-      o.dst_port = *p;
+      o.dst_ports = *p;
+      o.dst_port = o.dst_ports[0];
     } else if (is(t, "-g", true) || is(t, "--source-port", true)) {
       NG_VALUE(t.rfind("--", 0) == 0 ? "--source-port" : "-g");
       auto p = integer<uint16_t>("source port", *v, 0, 65535);
@@ -361,28 +457,46 @@ Result<CraftOptions> parse_craft(const std::vector<std::string>& argv, bool& hel
       else o.interval_s = 1.0 / *r;
     } else if (is(t, "--delay", true)) {
       NG_VALUE("--delay");
-      std::string s = *v;
-      double mul = 1;
-      if (s.size() > 2 && s.compare(s.size() - 2, 2, "ms") == 0) mul = 1e-3, s.resize(s.size() - 2);
-      else if (!s.empty() && s.back() == 's') s.pop_back();
-      auto d = positive_seconds("delay", s, true);
+      auto d = parse_nping_time("delay", *v);
       if (!d) return d.error();
-      o.interval_s = *d * mul;
+      o.interval_s = *d;
     } else if (t.size() > 1 && t[0] == '-') {
-      return make_error("unknown option '" + t + "' (see netgen craft --help)");
+      return make_error("unknown option '" + t + "' (see " + see + ")");
     } else {
       pos.push_back(t);
     }
 #undef NG_VALUE
   }
-  if (pos.size() != 1) return make_error("usage: netgen craft [options] HOST (see netgen craft --help)");
+  if (pos.empty())
+    return make_error(nping ? "no target given: nping [--tcp|--udp|--icmp] [options] HOST (see nping --help)"
+                            : "usage: netgen craft [options] HOST (see netgen craft --help)");
+  if (pos.size() != 1)
+    return make_error(nping ? "one target at a time: got '" + pos[0] + "' and '" + pos[1] + "'"
+                            : "usage: netgen craft [options] HOST (see netgen craft --help)");
   o.host = pos[0];
+  if (nping) {
+    if (!mode_given) o.mode = CraftMode::icmp;  // nping run as root: ICMP echo
+    o.quiet = level < 0;
+    o.verbose = std::max(0, level);
+    o.keep_src_port = true;  // nping: one source port for every probe
+    if (o.mode == CraftMode::udp && !o.src_port) o.src_port = 53;  // nping's UDP default
+  }
   if (!o.flags_given) o.tcp_flags = core::tcpflag::syn;
-  if (o.mode != CraftMode::tcp && o.mode != CraftMode::udp && o.dst_port == 0) {}
-  if ((o.mode == CraftMode::tcp || o.mode == CraftMode::udp) && o.dst_port == 0)
+  if ((o.mode == CraftMode::tcp || o.mode == CraftMode::udp) && o.dst_ports.empty())
     o.dst_port = o.mode == CraftMode::tcp ? 80 : 40125;  // nping's defaults
+  if (o.dst_ports.empty()) o.dst_ports = {o.dst_port};
   if (o.mode == CraftMode::rawip && o.ip_proto == 0) o.ip_proto = 255;
   return o;
+}
+
+}  // namespace
+
+Result<CraftOptions> parse_craft(const std::vector<std::string>& argv, bool& help) {
+  return parse_craft_impl(argv, help, false);
+}
+
+Result<CraftOptions> parse_nping(const std::vector<std::string>& argv, bool& help) {
+  return parse_craft_impl(argv, help, true);
 }
 
 // ---- hping3 --------------------------------------------------------------------------------
