@@ -188,7 +188,8 @@ class Session {
   }
 
   // ---- the loop --------------------------------------------------------------------
-  // Sends what is due, reads what arrives, until `done()` or `deadline_ns`.
+  // Sends what is due, reads what arrives, until `done()` or `deadline_ns`
+  // (done() is looked at again at least every 10 ms).
   void run(int64_t deadline_ns, const std::function<bool()>& done) {
     std::sort(queue_.begin(), queue_.end(), [](const auto& a, const auto& b) { return a.at_ns < b.at_ns; });
     while (true) {
@@ -219,7 +220,7 @@ class Session {
         conn_slot = n;
         pfd[n++] = {conn.fd.get(), static_cast<short>(conn.udp ? POLLIN : POLLOUT), 0};
       }
-      int timeout_ms = static_cast<int>(std::clamp<int64_t>((wake - now + 999999) / 1000000, 0, 1000));
+      int timeout_ms = static_cast<int>(std::clamp<int64_t>((wake - now + 999999) / 1000000, 0, 10));
       int r = ::poll(pfd, n, timeout_ms);
       if (r <= 0) continue;
       for (int i = 0; i < n; ++i) {
