@@ -67,7 +67,10 @@ class Report {
   int finish(const std::optional<IpAddr>& addr, double elapsed_ms) {
     Verdict v = decide(checks_);
     std::string proto = o_.udp ? "udp" : "tcp";
-    std::string target = o_.target.host + (o_.target.port ? ":" + std::to_string(*o_.target.port) : "");
+    bool v6 = o_.target.host.find(':') != std::string::npos;
+    std::string target = o_.target.port ? (v6 ? "[" + o_.target.host + "]" : o_.target.host) + ":" +
+                                              std::to_string(*o_.target.port)
+                                        : o_.target.host;
     std::string line;
     if (v.ok) {
       std::string what = o_.target.port ? fmt::format("{} is reachable over {}", target, proto)
@@ -128,7 +131,8 @@ int run(Context& ctx, int argc, char** argv) {
   auto elapsed = [&]() { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); };
   Report report(*out, o);
   std::string proto = o.udp ? "udp" : "tcp";
-  out->text(fmt::format("doctor {}{}{}", o.target.host,
+  bool v6 = o.target.host.find(':') != std::string::npos && o.target.port;
+  out->text(fmt::format("doctor {}{}{}", v6 ? "[" + o.target.host + "]" : o.target.host,
                         o.target.port ? fmt::format(":{} ({})", *o.target.port, proto) : std::string(" (no port: ICMP only)"),
                         ctx.netns.empty() ? "" : " in netns " + ctx.netns));
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -454,6 +455,60 @@ ArpAnswer arp_probe(const core::Link& link, const IpAddr& src, const IpAddr& tar
   return a;
 }
 
+// Neighbour solicitation on a raw ICMPv6 socket (hop limit 255, to the target's
+// solicited-node group, our MAC as source link-layer option): three tries 250 ms
+// apart, the first advertisement for `target` wins.
+ArpAnswer nd_probe(const core::Link& link, const IpAddr& target) {
+  ArpAnswer a;
+  auto sock = core::open_raw_socket(AF_INET6, IPPROTO_ICMPV6);
+  if (!sock) {
+    a.error = sock.error().message();
+    return a;
+  }
+  int fd = sock->get();
+  int hops = 255;
+  ::setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops);
+  ::setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof hops);
+  ::setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &link.index, sizeof link.index);
+  if (auto st = core::bind_to_device(fd, link.name); !st) {
+    a.error = st.error().message();
+    return a;
+  }
+  uint8_t req[32] = {135, 0};
+  std::memcpy(req + 8, target.data(), 16);
+  req[24] = 1;  // source link-layer address option, 8 bytes
+  req[25] = 1;
+  std::memcpy(req + 26, link.address.data(), 6);
+  std::array<uint8_t, 16> group = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff};
+  group[13] = target.data()[13], group[14] = target.data()[14], group[15] = target.data()[15];
+  core::Endpoint to{IpAddr::v6(group, static_cast<uint32_t>(link.index)), 0};
+  auto start = Clock::now();
+  auto next_send = start;
+  while (ms_since(start) < 1100) {
+    if (a.sent < 3 && Clock::now() >= next_send) {
+      if (int e = core::send_to(fd, {req, sizeof req}, &to); e != 0) {
+        a.error = std::string("sendto: ") + std::strerror(e);
+        return a;
+      }
+      ++a.sent;
+      next_send = Clock::now() + std::chrono::milliseconds(250);
+    }
+    pollfd pfd{fd, POLLIN, 0};
+    ::poll(&pfd, 1, 20);
+    uint8_t buf[1500];
+    core::RecvInfo info;
+    while (core::receive(fd, buf, info, MSG_DONTWAIT) == 0) {
+      if (info.length < 24 || buf[0] != 136 || std::memcmp(buf + 8, target.data(), 16) != 0) continue;
+      a.answered = true;
+      for (size_t off = 24; off + 8 <= info.length && buf[off + 1]; off += buf[off + 1] * 8u)
+        if (buf[off] == 2 && buf[off + 1] == 1) a.mac.assign(buf + off + 2, buf + off + 8);
+      a.rtt_ms = ms_since(start) - (a.sent - 1) * 250.0;
+      return a;
+    }
+  }
+  return a;
+}
+
 std::optional<core::Neighbour> neighbour_entry(const IpAddr& addr, int ifindex) {
   auto all = core::dump_neighbours(addr.family());
   if (!all) return std::nullopt;
@@ -504,6 +559,16 @@ Check check_neighbour(const PathInfo& p) {
                      : fmt::format("{} ARP requests, no reply", a.sent);
       data["arp_requests"] = a.sent;
       data["arp_rtt_ms"] = answered ? Json(a.rtt_ms) : Json(nullptr);
+    }
+  } else if (nh.is_v6() && p.link.address.size() == 6) {
+    auto a = nd_probe(p.link, nh);
+    if (a.error.empty()) {
+      answered = a.answered;
+      mac = a.mac;
+      how = answered ? fmt::format("neighbour advertisement in {:.2f} ms", a.rtt_ms)
+                     : fmt::format("{} neighbour solicitations, no advertisement", a.sent);
+      data["nd_solicitations"] = a.sent;
+      data["nd_rtt_ms"] = answered ? Json(a.rtt_ms) : Json(nullptr);
     }
   }
   std::optional<core::Neighbour> after;
