@@ -13,7 +13,7 @@
 namespace netshoot::applet::scan {
 
 // -sn, and the ping stage before port scans (see stages.h).
-core::Status discover(const Options& o, std::vector<HostResult*>& hosts, bool raw) {
+core::Status discover(const Options& o, SocketPool& pool, std::vector<HostResult*>& hosts, bool raw) {
   if (hosts.empty()) return {};
   ScanSet set;
   for (auto* h : hosts) set.hosts.push_back(h->addr);
@@ -32,7 +32,7 @@ core::Status discover(const Options& o, std::vector<HostResult*>& hosts, bool ra
     std::vector<HostResult*> tmp;
     std::vector<HostResult> copies(hosts.size());
     for (size_t i = 0; i < hosts.size(); ++i) copies[i].addr = hosts[i]->addr, tmp.push_back(&copies[i]);
-    if (auto st = scan_ports(oo, tmp, core::L4Proto::tcp, Technique::connect); !st) return st;
+    if (auto st = scan_ports(oo, pool, tmp, core::L4Proto::tcp, Technique::connect); !st) return st;
     for (size_t i = 0; i < hosts.size(); ++i) {
       bool up = false;
       for (auto& p : copies[i].ports)
@@ -64,7 +64,7 @@ core::Status discover(const Options& o, std::vector<HostResult*>& hosts, bool ra
     for (auto* h : arp_hosts) as.hosts.push_back(h->addr);
     as.index();
     std::vector<std::vector<uint8_t>> macs;
-    auto p = make_arp_prober(as, std::move(routes), &macs);
+    auto p = make_arp_prober(as, std::move(routes), &macs, pool);
     if (!p) return p.error();
     Options oo = o;
     oo.technique = Technique::ping_only;
@@ -95,7 +95,7 @@ core::Status discover(const Options& o, std::vector<HostResult*>& hosts, bool ra
   for (auto* h : ip_hosts) set.hosts.push_back(h->addr);
   set.index();
   set.ports.clear();
-  auto p = make_discovery_prober(set, set.hosts[0].family(), true);
+  auto p = make_discovery_prober(set, set.hosts[0].family(), true, pool);
   if (!p) return p.error();
   Options oo = o;
   oo.technique = Technique::ping_only;

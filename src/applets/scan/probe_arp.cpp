@@ -40,16 +40,24 @@ namespace {
 
 constexpr size_t kArpLen = 28;  // Ethernet/IPv4 ARP payload
 
+// Creating an AF_PACKET socket needs CAP_NET_RAW; the 4 MiB buffer, CAP_NET_ADMIN.
+core::Result<core::UniqueFd> open_arp_socket(int /*family*/) {
+  int fd = ::socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ARP));
+  if (fd < 0) return core::os_error("socket(AF_PACKET, SOCK_DGRAM)");
+  core::UniqueFd f(fd);
+  (void)core::set_recv_buffer(f.get(), 4 << 20);
+  return f;
+}
+
 class ArpProber : public Prober {
  public:
   ArpProber(const ScanSet& s, std::vector<ArpRoute> routes, std::vector<std::vector<uint8_t>>* macs)
       : s_(s), routes_(std::move(routes)), macs_(macs) {}
 
-  core::Status open() {
-    int fd = ::socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ARP));
-    if (fd < 0) return core::os_error("socket(AF_PACKET, SOCK_DGRAM)");
-    fd_.reset(fd);
-    (void)core::set_recv_buffer(fd_.get(), 4 << 20);
+  core::Status open(SocketPool& pool) {
+    auto fd = pool.take(SocketPool::Use::arp, AF_PACKET, open_arp_socket);
+    if (!fd) return fd.error();
+    fd_ = std::move(*fd);
     macs_->assign(s_.hosts.size(), {});
     return {};
   }
@@ -106,10 +114,12 @@ class ArpProber : public Prober {
 
 }  // namespace
 
+void reserve_arp_socket(SocketPool& pool) { pool.reserve(SocketPool::Use::arp, AF_PACKET, open_arp_socket); }
+
 core::Result<std::unique_ptr<Prober>> make_arp_prober(const ScanSet& s, std::vector<ArpRoute> routes,
-                                                       std::vector<std::vector<uint8_t>>* macs) {
+                                                       std::vector<std::vector<uint8_t>>* macs, SocketPool& pool) {
   auto p = std::make_unique<ArpProber>(s, std::move(routes), macs);
-  if (auto st = p->open(); !st) return st.error();
+  if (auto st = p->open(pool); !st) return st.error();
   return std::unique_ptr<Prober>(std::move(p));
 }
 

@@ -36,20 +36,33 @@ int64_t ScanSet::item(const IpAddr& a, uint16_t port) const {
 
 namespace {
 
+// The raw sockets of a RawProber, with their buffers (beyond rmem_max: CAP_NET_ADMIN).
+core::Result<core::UniqueFd> open_probe_tcp(int family) {
+  auto t = core::open_raw_socket(family, IPPROTO_TCP);
+  if (!t) return t;
+  (void)core::set_recv_buffer(t->get(), 32 << 20);
+  (void)core::set_send_buffer(t->get(), 4 << 20);
+  return t;
+}
+
+core::Result<core::UniqueFd> open_probe_icmp(int family) {
+  auto i = core::open_raw_socket(family, family == AF_INET ? int(IPPROTO_ICMP) : int(IPPROTO_ICMPV6));
+  if (!i) return i;
+  (void)core::set_recv_buffer(i->get(), 8 << 20);
+  return i;
+}
+
 class RawProber : public Prober {
  public:
   RawProber(const ScanSet& s, int family, bool discovery) : s_(s), family_(family), discovery_(discovery) {}
 
-  core::Status open() {
-    auto t = core::open_raw_socket(family_, IPPROTO_TCP);
+  core::Status open(SocketPool& pool) {
+    auto t = pool.take(SocketPool::Use::probe_tcp, family_, open_probe_tcp);
     if (!t) return t.error();
     tcp_ = std::move(*t);
-    auto i = core::open_raw_socket(family_, family_ == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+    auto i = pool.take(SocketPool::Use::probe_icmp, family_, open_probe_icmp);
     if (!i) return i.error();
     icmp_ = std::move(*i);
-    (void)core::set_recv_buffer(tcp_.get(), 32 << 20);
-    (void)core::set_recv_buffer(icmp_.get(), 8 << 20);
-    (void)core::set_send_buffer(tcp_.get(), 4 << 20);
     if (family_ == AF_INET6) {
       (void)core::enable_recv_meta(tcp_.get(), AF_INET6, core::meta_ttl);
       (void)core::enable_recv_meta(icmp_.get(), AF_INET6, core::meta_ttl);
@@ -332,21 +345,25 @@ class RawProber : public Prober {
 
 }  // namespace
 
-core::Result<std::unique_ptr<Prober>> make_syn_prober(const ScanSet& s, int family) {
+void reserve_raw_sockets(SocketPool& pool, int family) {
+  pool.reserve(SocketPool::Use::probe_tcp, family, open_probe_tcp);
+  pool.reserve(SocketPool::Use::probe_icmp, family, open_probe_icmp);
+}
+
+core::Result<std::unique_ptr<Prober>> make_syn_prober(const ScanSet& s, int family, SocketPool& pool) {
   auto p = std::make_unique<RawProber>(s, family, false);
-  if (auto st = p->open(); !st) return st.error();
+  if (auto st = p->open(pool); !st) return st.error();
   return std::unique_ptr<Prober>(std::move(p));
 }
 
-core::Result<std::unique_ptr<Prober>> make_discovery_prober(const ScanSet& s, int family, bool raw) {
+core::Result<std::unique_ptr<Prober>> make_discovery_prober(const ScanSet& s, int family, bool raw,
+                                                             SocketPool& pool) {
   if (!raw) {
     size_t w = 0;
-    ScanSet* sp = const_cast<ScanSet*>(&s);
-    (void)sp;
-    return make_connect_prober(s, family, &w);
+    return make_connect_prober(s, family, &w, pool);
   }
   auto p = std::make_unique<RawProber>(s, family, true);
-  if (auto st = p->open(); !st) return st.error();
+  if (auto st = p->open(pool); !st) return st.error();
   return std::unique_ptr<Prober>(std::move(p));
 }
 

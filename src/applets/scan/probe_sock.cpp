@@ -21,6 +21,12 @@ using core::IpAddr;
 
 namespace {
 
+// A raw ICMP socket watching for errors to our connect() calls (CAP_NET_RAW; none
+// without it: the errors then come from the sockets themselves).
+core::Result<core::UniqueFd> open_connect_icmp(int family) {
+  return core::open_raw_socket(family, family == AF_INET ? int(IPPROTO_ICMP) : int(IPPROTO_ICMPV6));
+}
+
 class ConnectProber : public Prober {
  public:
   ConnectProber(const ScanSet& s, int family) : s_(s), family_(family), socks_(s.hosts.size() * s.ports.size(), -1) {}
@@ -28,13 +34,13 @@ class ConnectProber : public Prober {
     for (int fd : socks_)
       if (fd >= 0) ::close(fd);
   }
-  core::Status open() {
+  core::Status open(SocketPool& pool) {
     ep_.reset(::epoll_create1(EPOLL_CLOEXEC));
     if (!ep_) return core::os_error("epoll_create1");
     // With CAP_NET_RAW, also watch ICMP errors on a raw socket: the kernel drops
     // an ICMP error for a socket that is locked by its connect() call
     // (TcpExtLockDroppedIcmps), which on a fast local path is the common case.
-    if (auto r = core::open_raw_socket(family_, family_ == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6)) {
+    if (auto r = pool.take(SocketPool::Use::connect_icmp, family_, open_connect_icmp)) {
       icmp_ = std::move(*r);
       if (family_ == AF_INET) {
         (void)core::set_icmp_filter(icmp_.get(), 1u << core::icmp4::dest_unreach);
@@ -215,7 +221,12 @@ class UdpProber : public Prober {
 
 }  // namespace
 
-core::Result<std::unique_ptr<Prober>> make_connect_prober(const ScanSet& s, int family, size_t* max_window) {
+void reserve_connect_sockets(SocketPool& pool, int family) {
+  pool.reserve(SocketPool::Use::connect_icmp, family, open_connect_icmp);
+}
+
+core::Result<std::unique_ptr<Prober>> make_connect_prober(const ScanSet& s, int family, size_t* max_window,
+                                                           SocketPool& pool) {
   rlimit rl{};
   if (::getrlimit(RLIMIT_NOFILE, &rl) == 0) {
     rl.rlim_cur = rl.rlim_max;
@@ -224,7 +235,7 @@ core::Result<std::unique_ptr<Prober>> make_connect_prober(const ScanSet& s, int 
     *max_window = rl.rlim_cur > 200 ? size_t(rl.rlim_cur - 100) : 64;
   }
   auto p = std::make_unique<ConnectProber>(s, family);
-  if (auto st = p->open(); !st) return st.error();
+  if (auto st = p->open(pool); !st) return st.error();
   return std::unique_ptr<Prober>(std::move(p));
 }
 

@@ -1,6 +1,8 @@
-// The probers: raw SYN (and -sn discovery), connect(), and UDP.
+// The probers: raw SYN (and -sn discovery), connect(), and UDP, and the pool of
+// privileged sockets they take theirs from.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -21,12 +23,52 @@ struct ScanSet {
   int64_t item(const core::IpAddr& a, uint16_t port) const;  // -1 if not ours
 };
 
-core::Result<std::unique_ptr<Prober>> make_syn_prober(const ScanSet& s, int family);
-core::Result<std::unique_ptr<Prober>> make_connect_prober(const ScanSet& s, int family, size_t* max_window);
+// The privileged sockets of one scan run (sockets.cpp). The run reserves every raw
+// and packet socket its phases may use before the first probe (scan.cpp), then gives
+// up CAP_NET_RAW and CAP_NET_ADMIN; each prober takes a socket of its own from the
+// pool (ownership moves: no two probers ever share one, and the phases run one
+// after the other). A reserved socket is parked with a drop-all socket filter, so
+// nothing queues up on it while earlier phases run; take() removes the filter and
+// empties the queue: the prober sees what a socket opened at that moment would.
+// Buffer sizes above rmem_max/wmem_max (SO_RCVBUFFORCE, CAP_NET_ADMIN) are set by
+// the openers, i.e. before the drop.
+class SocketPool {
+ public:
+  enum class Use : uint8_t { probe_tcp, probe_icmp, connect_icmp, arp };
+  using Opener = core::Result<core::UniqueFd> (*)(int family);
+  SocketPool() = default;
+  SocketPool(const SocketPool&) = delete;
+  SocketPool& operator=(const SocketPool&) = delete;
+  // Opens one socket for (use, family) now. An error is kept and handed to the
+  // prober that takes it, which reports it as it would have when opening it.
+  void reserve(Use use, int family, Opener open);
+  // The oldest socket reserved for (use, family); without one (a phase nobody
+  // planned for), one opened now.
+  core::Result<core::UniqueFd> take(Use use, int family, Opener open);
+  size_t reserved() const { return slots_.size(); }
+
+ private:
+  struct Slot {
+    Use use;
+    int family;
+    core::Result<core::UniqueFd> fd;
+  };
+  std::vector<Slot> slots_;  // in reservation order
+};
+
+// What each kind of phase takes from the pool, reserved ahead (scan.cpp):
+void reserve_raw_sockets(SocketPool& pool, int family);      // -sS, discovery as root: raw TCP + ICMP
+void reserve_connect_sockets(SocketPool& pool, int family);  // -sT, discovery without root: raw ICMP (optional)
+void reserve_arp_socket(SocketPool& pool);                   // ARP discovery: AF_PACKET
+
+core::Result<std::unique_ptr<Prober>> make_syn_prober(const ScanSet& s, int family, SocketPool& pool);
+core::Result<std::unique_ptr<Prober>> make_connect_prober(const ScanSet& s, int family, size_t* max_window,
+                                                           SocketPool& pool);
 core::Result<std::unique_ptr<Prober>> make_udp_prober(const ScanSet& s, int family);
 // -sn: echo request + SYN to 443 + ACK to 80 (raw), or connect to 80/443 without root.
 // Items are hosts (ports must be empty).
-core::Result<std::unique_ptr<Prober>> make_discovery_prober(const ScanSet& s, int family, bool raw);
+core::Result<std::unique_ptr<Prober>> make_discovery_prober(const ScanSet& s, int family, bool raw,
+                                                             SocketPool& pool);
 
 // ARP discovery (probe_arp.cpp): the interface, source address and MAC to ask from
 // when `dst` is an IPv4 host directly connected over Ethernet (no gateway), else none.
@@ -40,7 +82,7 @@ std::optional<ArpRoute> arp_route(const core::IpAddr& dst);
 bool is_local_address(const core::IpAddr& dst);
 // Items are hosts; routes[i] belongs to s.hosts[i]. Replies fill (*macs)[host].
 core::Result<std::unique_ptr<Prober>> make_arp_prober(const ScanSet& s, std::vector<ArpRoute> routes,
-                                                       std::vector<std::vector<uint8_t>>* macs);
+                                                       std::vector<std::vector<uint8_t>>* macs, SocketPool& pool);
 
 // The UDP payload nmap-style services answer to (DNS, NTP, SNMP...), empty otherwise.
 std::vector<uint8_t> udp_payload(uint16_t port);

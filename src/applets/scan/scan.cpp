@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "netshoot/applet.h"
+#include "netshoot/caps.h"
 #include "netshoot/netlink.h"
 #include "netshoot/output.h"
 #include "netshoot/resolver.h"
@@ -66,7 +67,8 @@ core::Result<std::vector<HostResult>> expand_targets(const Options& o) {
 }  // namespace
 
 // Runs one technique over `hosts` (one family) and `ports`; fills results.
-core::Status scan_ports(const Options& o, std::vector<HostResult*>& hosts, core::L4Proto proto, Technique tech) {
+core::Status scan_ports(const Options& o, SocketPool& pool, std::vector<HostResult*>& hosts, core::L4Proto proto,
+                        Technique tech) {
   ScanSet set;
   for (auto* h : hosts) set.hosts.push_back(h->addr);
   auto ports = o.sequential ? o.ports.ordered(proto) : o.ports.shuffled(proto, uint64_t(now_ns()));
@@ -79,10 +81,10 @@ core::Status scan_ports(const Options& o, std::vector<HostResult*>& hosts, core:
   oo.technique = tech;
   core::Result<std::unique_ptr<Prober>> p = core::make_error("");
   if (tech == Technique::syn) {
-    p = make_syn_prober(set, family);
+    p = make_syn_prober(set, family, pool);
   } else if (tech == Technique::connect) {
     size_t w = 0;
-    p = make_connect_prober(set, family, &w);
+    p = make_connect_prober(set, family, &w, pool);
     if (w) t.max_window = std::min<int>(t.max_window, int(w));
   } else {
     p = make_udp_prober(set, family);
@@ -213,16 +215,50 @@ int run(Context& ctx, int argc, char** argv) {
     out->flush();
     return 1;  // nmap says 0 here; an empty or unresolvable target list is an error for scripts
   }
-  // group by family
+  // Group by family and plan each group's phases: host discovery (-sn; before the
+  // port scans of several hosts, or of one host on our Ethernet segment, which is
+  // ARPed first as nmap does), then the TCP and UDP port scans.
+  const bool raw = root;
+  struct Group {
+    int family;
+    std::vector<HostResult*> hosts;
+    bool arp_first = false;  // one host on our segment: discovery (ARP) before its port scan
+    bool discover = false;
+  };
+  std::vector<Group> groups;
   for (int fam : {AF_INET, AF_INET6}) {
-    std::vector<HostResult*> group;
+    Group g{fam, {}};
     for (auto& h : hosts)
-      if (h.addr.family() == fam) group.push_back(&h);
-    if (group.empty()) continue;
-    bool raw = root;
+      if (h.addr.family() == fam) g.hosts.push_back(&h);
+    if (g.hosts.empty()) continue;
+    if (o.technique != Technique::ping_only && !o.no_ping && g.hosts.size() == 1)
+      g.arp_first = raw && fam == AF_INET && arp_route(g.hosts[0]->addr);
+    g.discover = o.technique == Technique::ping_only || (!o.no_ping && (g.hosts.size() > 1 || g.arp_first));
+    groups.push_back(std::move(g));
+  }
+  // Every privileged socket those phases may use is opened now, before the first
+  // probe (an error waits for the phase that needs the socket), and then
+  // CAP_NET_RAW/CAP_NET_ADMIN are given up for good, as ping and traceroute do.
+  SocketPool pool;
+  for (auto& g : groups) {
+    if (g.discover) {
+      if (raw) {
+        // directly connected IPv4 hosts get ARP, the others (routed, IPv6) ICMP and TCP
+        if (g.family == AF_INET) reserve_arp_socket(pool);
+        if (!g.arp_first) reserve_raw_sockets(pool, g.family);
+      } else {
+        reserve_connect_sockets(pool, g.family);
+      }
+    }
+    if (o.technique == Technique::syn) reserve_raw_sockets(pool, g.family);
+    else if (o.technique == Technique::connect) reserve_connect_sockets(pool, g.family);
+  }
+  core::drop_network_capabilities();
+  for (auto& g : groups) {
+    std::vector<HostResult*>& group = g.hosts;
     std::vector<HostResult*> to_scan;
     if (o.technique == Technique::ping_only) {
-      if (auto st = discover(o, group, raw); !st) {
+      if (auto st = discover(o, pool, group, raw); !st) {
         std::fprintf(stderr, "%s\nQUITTING!\n", st.error().message().c_str());
         return 1;
       }
@@ -232,15 +268,15 @@ int run(Context& ctx, int argc, char** argv) {
       for (auto* h : group) h->up = true, h->up_reason = Reason::user_set;
       to_scan = group;
     } else if (group.size() > 1) {
-      if (auto st = discover(o, group, raw); !st) {
+      if (auto st = discover(o, pool, group, raw); !st) {
         std::fprintf(stderr, "%s\nQUITTING!\n", st.error().message().c_str());
         return 1;
       }
       for (auto* h : group)
         if (h->up) to_scan.push_back(h);
-    } else if (raw && fam == AF_INET && arp_route(group[0]->addr)) {
+    } else if (g.arp_first) {
       // one host on our Ethernet segment: an ARP request first, as nmap does
-      if (auto st = discover(o, group, raw); !st) {
+      if (auto st = discover(o, pool, group, raw); !st) {
         std::fprintf(stderr, "%s\nQUITTING!\n", st.error().message().c_str());
         return 1;
       }
@@ -250,9 +286,9 @@ int run(Context& ctx, int argc, char** argv) {
     }
     core::Status st;
     if (o.technique == Technique::syn || o.technique == Technique::connect)
-      st = scan_ports(o, to_scan, core::L4Proto::tcp, o.technique);
+      st = scan_ports(o, pool, to_scan, core::L4Proto::tcp, o.technique);
     if (st && (o.technique == Technique::udp || o.udp_too))
-      st = scan_ports(o, to_scan, core::L4Proto::udp, Technique::udp);
+      st = scan_ports(o, pool, to_scan, core::L4Proto::udp, Technique::udp);
     if (!st) {
       std::fprintf(stderr, "%s\nQUITTING!\n", st.error().message().c_str());
       return 1;

@@ -36,11 +36,15 @@ class Phase {
   int64_t t0_;
 };
 
+class SocketPool;
+
 // Port scan of `hosts` (one family) with one technique; fills their ports and up state.
-core::Status scan_ports(const Options& o, std::vector<HostResult*>& hosts, core::L4Proto proto, Technique tech);
+// Privileged sockets come from `pool` (see probers.h).
+core::Status scan_ports(const Options& o, SocketPool& pool, std::vector<HostResult*>& hosts, core::L4Proto proto,
+                        Technique tech);
 // Host discovery (-sn, and before port scans of several hosts or of one on-link host):
 // our address -> localhost-response; on-link IPv4 over Ethernet -> ARP; the rest ->
 // ICMP echo + SYN 443 + ACK 80 (connect() to 80/443 without raw sockets).
-core::Status discover(const Options& o, std::vector<HostResult*>& hosts, bool raw);
+core::Status discover(const Options& o, SocketPool& pool, std::vector<HostResult*>& hosts, bool raw);
 
 }  // namespace netshoot::applet::scan
