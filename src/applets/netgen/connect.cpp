@@ -32,8 +32,6 @@ using Clock = std::chrono::steady_clock;
 using core::IpAddr;
 using core::Json;
 
-volatile sig_atomic_t g_stop_connect = 0;
-void on_connect_signal(int) { g_stop_connect = 1; }
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -79,12 +77,7 @@ int run_connect(Context& ctx, const CraftOptions& o) {
               fmt::format("\nStarting Nping 0.7.93 ( https://nmap.org/nping ) at {}", when));
   out->flush();
 
-  struct sigaction sa{};
-  sa.sa_handler = on_connect_signal;
-  struct sigaction old_int{}, old_term{};
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
-  g_stop_connect = 0;
+  StopSignals stop_signals;
 
   const std::vector<uint16_t> ports = o.dst_ports.empty() ? std::vector<uint16_t>{80} : o.dst_ports;
   uint64_t attempts = 0, ok = 0;
@@ -93,12 +86,12 @@ int run_connect(Context& ctx, const CraftOptions& o) {
   auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.interval_s));
   auto next = t0;
   uint64_t total = o.count ? o.count * ports.size() : 0;
-  for (uint64_t i = 0; !g_stop_connect && (total == 0 || i < total); ++i) {
-    while (!g_stop_connect && Clock::now() < next) {
+  for (uint64_t i = 0; !g_stop && (total == 0 || i < total); ++i) {
+    while (!g_stop && Clock::now() < next) {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count();
       ::poll(nullptr, 0, int(std::clamp<long long>(ms, 1, 100)));
     }
-    if (g_stop_connect) break;
+    if (g_stop) break;
     next += interval;
     uint16_t port = ports[size_t(i % ports.size())];
     std::string target = dst.is_v4() ? fmt::format("{}:{}", where, port) : fmt::format("[{}]:{}", where, port);
@@ -141,7 +134,7 @@ int run_connect(Context& ctx, const CraftOptions& o) {
       // The answer, or give up when the next probe is due (1 s after the last one).
       auto deadline = (total && i + 1 == total) ? start + std::chrono::seconds(1) : std::max(next, start + interval);
       err = ETIMEDOUT;
-      while (!g_stop_connect) {
+      while (!g_stop) {
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
         if (ms <= 0) break;
         pollfd p{fd.get(), POLLOUT, 0};
@@ -172,8 +165,7 @@ int run_connect(Context& ctx, const CraftOptions& o) {
     if (!text.empty() && !o.quiet) out->record("reply", rj, text);
     out->flush();
   }
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
+  stop_signals.restore();
 
   double secs = since(t0);
   uint64_t failed = attempts - ok;

@@ -43,8 +43,6 @@ using core::Json;
 using core::UniqueFd;
 using Clock = std::chrono::steady_clock;
 
-volatile sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
 
 uint32_t random32() {
   uint32_t v = 0;
@@ -863,12 +861,7 @@ int Crafter::run() {
   if (o_.flood && o_.hping) out_->text("hping in flood mode, no replies will be shown");
   out_->flush();
 
-  struct sigaction sa{};
-  sa.sa_handler = on_signal;
-  struct sigaction old_int{}, old_term{};
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
-  g_stop = 0;
+  StopSignals stop_signals;
   t0_ = Clock::now();
   auto next = t0_;
   auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.interval_s));
@@ -904,8 +897,7 @@ int Crafter::run() {
     }
   }
   if (recv_fd_) receive();
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
+  stop_signals.restore();
   summary();
   if (o_.flood || o_.nping) return kExitOk;  // nping: 0 whether or not replies came
   return received_ ? kExitOk : kExitFailure;

@@ -9,6 +9,28 @@
 
 namespace netshoot::applet::netgen {
 
+volatile sig_atomic_t g_stop = 0;
+
+namespace {
+void on_stop_signal(int) { g_stop = 1; }
+}  // namespace
+
+StopSignals::StopSignals() {
+  g_stop = 0;
+  struct sigaction sa{};
+  sa.sa_handler = on_stop_signal;
+  sigaction(SIGINT, &sa, &old_int_);
+  sigaction(SIGTERM, &sa, &old_term_);
+  active_ = true;
+}
+
+void StopSignals::restore() {
+  if (!active_) return;
+  sigaction(SIGINT, &old_int_, nullptr);
+  sigaction(SIGTERM, &old_term_, nullptr);
+  active_ = false;
+}
+
 std::string usage_netgen() {
   return "Usage: netgen [options] HOST PORT     send messages to every address of HOST and listen on PORT\n"
          "       netgen [options] -l PORT       listen only\n"

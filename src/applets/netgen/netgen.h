@@ -3,6 +3,7 @@
 // packet crafter (`netgen craft`, `hping3`) that matches replies to probes.
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -158,6 +159,22 @@ core::Result<std::vector<uint8_t>> read_payload_file(const std::string& path, si
 std::string usage_netgen();
 std::string usage_hping();
 std::string usage_nping();
+
+// Ctrl-C and SIGTERM set g_stop while a StopSignals lives; the senders and the
+// listener poll it (and set it themselves to end early).
+extern volatile sig_atomic_t g_stop;
+class StopSignals {
+ public:
+  StopSignals();   // g_stop = 0, then SIGINT/SIGTERM set it
+  ~StopSignals() { restore(); }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  void restore();  // the previous handlers again (idempotent)
+
+ private:
+  struct sigaction old_int_{}, old_term_{};
+  bool active_ = false;
+};
 
 }  // namespace netshoot::applet::netgen
 

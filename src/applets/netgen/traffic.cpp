@@ -41,14 +41,8 @@ using core::Json;
 using core::UniqueFd;
 using Clock = std::chrono::steady_clock;
 
-volatile sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
 
-int64_t realtime_ns() {
-  timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
-  return int64_t(t.tv_sec) * 1000000000 + t.tv_nsec;
-}
+int64_t realtime_ns() { return core::timespec_ns(core::realtime_now()); }
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -501,12 +495,7 @@ int Traffic::run() {
   }
   out_->flush();
 
-  struct sigaction sa{};
-  sa.sa_handler = on_signal;
-  struct sigaction old_int{}, old_term{};
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
-  g_stop = 0;
+  StopSignals stop_signals;
 
   t0_ = Clock::now();
   std::optional<Clock::time_point> done_at;
@@ -576,8 +565,7 @@ int Traffic::run() {
   }
   // Drain what already arrived before the summary.
   if (listen_fd_ && !o_.tcp) read_udp();
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
+  stop_signals.restore();
   summary();
   bool any_sent = targets_.empty();
   for (auto& t : targets_) any_sent |= t.sent > 0;
