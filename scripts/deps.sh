@@ -9,7 +9,7 @@ BUILD_PKGS=(build-essential cmake ninja-build pkg-config file iproute2
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev catch2)
 TEST_PKGS=(clang-14 libclang-rt-14-dev iproute2 nftables procps psmisc util-linux net-tools bridge-utils
   tcpdump tshark iperf3 iperf dnsmasq-base unbound bind9-dnsutils iputils-ping
-  traceroute mtr-tiny fping nmap busybox-static podman runc debootstrap hyperfine jq python3
+  traceroute iputils-tracepath mtr-tiny fping nmap busybox-static podman runc debootstrap hyperfine jq python3
   nsd ldnsutils knot-dnsutils dnsperf conntrack iputils-arping ethtool iptables netcat-openbsd masscan
   libcap2-bin tmux hping3 iftop)
 

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <iterator>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -64,7 +65,22 @@ class Report {
     checks_.push_back(std::move(c));
   }
 
+  // The layers after a failing one are listed as not run, so that the report
+  // (and the JSON) always has all six.
+  void skip_rest() {
+    static const char* kLayers[] = {"resolver", "route", "neighbour", "reachability", "path", "policy"};
+    std::string failed = checks_.empty() ? "" : checks_.back().layer;
+    for (size_t i = checks_.size(); i < std::size(kLayers); ++i) {
+      Check c;
+      c.layer = kLayers[i];
+      c.status = Status::skip;
+      c.summary = "not run: " + failed + " failed";
+      add(std::move(c));
+    }
+  }
+
   int finish(const std::optional<IpAddr>& addr, double elapsed_ms) {
+    skip_rest();
     Verdict v = decide(checks_);
     std::string proto = o_.udp ? "udp" : "tcp";
     bool v6 = o_.target.host.find(':') != std::string::npos;

@@ -38,6 +38,7 @@ int64_t now_ns() {
 // Sequence-number spaces of the one ICMP id.
 constexpr uint16_t kSeqEcho = 0x0000;     // target echo train: 1..count (and phase 2 after it)
 constexpr uint16_t kSeqTrace = 0x4000;    // | round << 7 | ttl
+constexpr int kTraceRounds = 12;          // 2 at first, up to 10 more for missing hops
 constexpr uint16_t kSeqBig = 0x6000;      // | index: DF probes
 constexpr uint16_t kSeqHop = 0x8000;      // | hop << 8 | k: per-hop echo samples
 constexpr uint16_t kSeqHopBig = 0xF000;   // | hop << 4 | k: DF echoes to each hop
@@ -508,7 +509,7 @@ ProbeChecks check_reachability_and_path(const Options& o, const PathInfo& p) {
     if (!d) return false;
     for (int ttl = 1; ttl < d; ++ttl) {
       bool any = false;
-      for (int round = 0; round < 4; ++round) {
+      for (int round = 0; round < kTraceRounds; ++round) {
         auto it = s.probes.find(kSeqTrace | round << 7 | ttl);
         if (it != s.probes.end() && it->second.answered) any = true;
       }
@@ -560,11 +561,14 @@ ProbeChecks check_reachability_and_path(const Options& o, const PathInfo& p) {
   std::map<int, Stats> hop_loss;
   if (s.icmp_ok() && !p.local && (echo_partial || echo_none || (s.conn.used && s.conn.error == ETIMEDOUT))) {
     int64_t t1 = now_ns();
-    // missing hops get two more trace rounds
-    for (int round = 2; round < 4; ++round)
+    // missing hops get up to ten more trace rounds (a lossy link eats time-exceeded
+    // messages too; routers rate-limit them, so only the missing TTLs are asked)
+    auto missing = hop_table();
+    for (int round = 2; round < kTraceRounds; ++round)
       for (int ttl = 1; ttl <= (dist ? dist - 1 : hops); ++ttl)
-        if (!hop_table().count(ttl)) s.schedule(t1 + (round - 2) * 30 * ms, kSeqTrace | round << 7 | ttl, p.dst, ttl, small, false);
-    s.run(t1 + 400 * ms, [&]() { return trace_complete(); });
+        if (!missing.count(ttl))
+          s.schedule(t1 + (round - 2) * 25 * ms, kSeqTrace | round << 7 | ttl, p.dst, ttl, small, false);
+    s.run(t1 + (kTraceRounds - 2) * 25 * ms + 300 * ms, [&]() { return trace_complete(); });
     auto hop = hop_table();
     int64_t t2 = now_ns();
     int samples = std::min(count, 100);
@@ -807,7 +811,7 @@ ProbeChecks check_reachability_and_path(const Options& o, const PathInfo& p) {
   for (int ttl = 1; ttl <= max_ttl; ++ttl) {
     auto it = hop.find(ttl);
     double rtt = -1;
-    for (int round = 0; round < 4; ++round) {
+    for (int round = 0; round < kTraceRounds; ++round) {
       auto pr = s.probes.find(kSeqTrace | round << 7 | ttl);
       if (pr != s.probes.end() && pr->second.answered) rtt = rtt < 0 ? pr->second.rtt_ms : std::min(rtt, pr->second.rtt_ms);
     }
