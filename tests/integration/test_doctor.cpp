@@ -476,6 +476,31 @@ TEST_CASE("doctor: reachability: filtered, rejected by a router, port closed, ho
   }
 }
 
+TEST_CASE("doctor: --udp: DNS answers, a closed port, DNS queries dropped at the server", "[doctor]") {
+  if (!have_tool("dnsmasq") || !have_tool("nft")) {
+    WARN("SKIP: needs dnsmasq and nft");
+    return;
+  }
+  Topo t;
+  // a real DNS query goes to port 53 and dnsmasq answers it
+  Diagnosis d = t.diagnose({"--udp", kServer + ":53"});
+  check_ok(d, 3);
+  CHECK_THAT(d.text.out, Contains("udp/53 (domain) answered"));
+  // dns:// means UDP port 53
+  check_ok(t.diagnose({"dns://" + kServer}), 3);
+
+  // nothing on 54: the target's ICMP port unreachable is a closed port
+  d = t.diagnose({"--udp", "--timeout", std::to_string(kTimeout), kServer + ":54"});
+  check_fail(d, "reachability", "port-closed", kTimeout + 3);
+  check_msg(d, "udp/54");
+
+  // the server drops DNS: a query that gets no answer while ping works is filtered
+  Topo::nft(t.s, Topo::table("dr_in", "input", "  udp dport 53 drop"));
+  d = t.diagnose({"--udp", "--timeout", std::to_string(kTimeout), kServer + ":53"});
+  check_fail(d, "reachability", "filtered", kTimeout + 4);
+  check_msg(d, "udp/53");
+}
+
 TEST_CASE("doctor: the client's own nftables drops or rejects the flow: policy", "[doctor]") {
   if (!have_tool("dnsmasq") || !have_tool("nft")) {
     WARN("SKIP: needs dnsmasq and nft");

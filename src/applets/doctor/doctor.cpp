@@ -91,7 +91,14 @@ class Report {
     if (v.ok) {
       std::string what = o_.target.port ? fmt::format("{} is reachable over {}", target, proto)
                                         : fmt::format("{} answers", o_.target.host);
-      line = fmt::format("verdict: OK {} (all layers pass, {:.0f} ms)", what, elapsed_ms);
+      std::vector<std::string> warned;
+      for (const auto& c : checks_)
+        if (c.status == Status::warn) warned.push_back(c.layer);
+      std::string warn_text;
+      for (const auto& w : warned) warn_text += (warn_text.empty() ? "" : ", ") + w;
+      if (!warned.empty()) what = target + ": no layer fails";
+      line = fmt::format("verdict: OK {} (all layers pass{}, {:.0f} ms)", what,
+                         warned.empty() ? "" : fmt::format("; warnings: {}", warn_text), elapsed_ms);
     } else {
       line = fmt::format("verdict: FAIL {}/{}: {}", v.layer, v.fault, v.message);
     }

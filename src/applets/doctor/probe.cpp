@@ -749,11 +749,22 @@ ProbeChecks check_reachability_and_path(const Options& o, const PathInfo& p) {
   reach.summary = port_text.empty() ? ping_text : ping_text + "; " + port_text;
 
   bool conn_ok = !s.conn.used || s.conn.error == 0;
-  bool conn_ambiguous = s.conn.used && o.udp && s.conn.error == ETIMEDOUT && !s.conn.icmp;
+  // UDP silence is open|filtered, unless what we sent was a real query (DNS)
+  bool real_query = o.target.port && (*o.target.port == 53 || *o.target.port == 5353);
+  bool conn_ambiguous = s.conn.used && o.udp && s.conn.error == ETIMEDOUT && !s.conn.icmp && !real_query;
+  // for UDP, "port unreachable" from the target itself is how a closed port answers
+  bool udp_closed = s.conn.used && o.udp && s.conn.icmp && s.conn.icmp->from == p.dst &&
+                    (p.dst.is_v6() ? (s.conn.icmp->type == icmp6::dest_unreach && s.conn.icmp->code == 4)
+                                   : (s.conn.icmp->type == icmp4::dest_unreach && s.conn.icmp->code == 3));
   if (conn_ok) {
     reach.status = echo_none || echo_partial ? Status::warn : Status::pass;
   } else if (conn_ambiguous) {
-    reach.status = Status::warn;  // UDP silence: open|filtered
+    reach.status = Status::warn;
+  } else if (udp_closed) {
+    reach.status = Status::fail;
+    reach.fault = "port-closed";
+    reach.message = fmt::format("nothing listens on udp/{} at {}: it answers with ICMP port unreachable",
+                                *o.target.port, p.dst.to_string());
   } else if (s.conn.icmp) {
     reach.status = Status::fail;
     reach.fault = "rejected";
@@ -772,9 +783,10 @@ ProbeChecks check_reachability_and_path(const Options& o, const PathInfo& p) {
   } else if (s.conn.error == ETIMEDOUT && echo.received > 0) {
     reach.status = Status::fail;
     reach.fault = "filtered";
-    reach.message = fmt::format("{}/{} gets no answer in {:.1f} s while {} answers ping: a firewall drops it "
-                                "(at the target or on the path)",
-                                proto, *o.target.port, o.timeout_s, p.dst.to_string());
+    reach.message = fmt::format("{}/{} gets no answer in {:.1f} s while {} answers ping: {}", proto,
+                                *o.target.port, o.timeout_s, p.dst.to_string(),
+                                o.udp ? "no DNS server answers there, or a firewall drops the queries"
+                                      : "a firewall drops it (at the target or on the path)");
   } else if (s.conn.error == EHOSTUNREACH || s.conn.error == ENETUNREACH || s.conn.error == EACCES ||
              s.conn.error == EPERM) {
     reach.status = Status::fail;
