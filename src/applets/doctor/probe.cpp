@@ -480,7 +480,16 @@ ProbeChecks check_reachability_and_path(const Options& o, const PathInfo& p) {
   const size_t big = p.mtu;
   const int64_t t0 = now_ns();
   constexpr int64_t ms = 1000000;
-  const int64_t wait = 1000 * ms;
+  const int64_t wait = 1000 * ms;  // for stragglers when nothing has answered yet
+  // Once echoes came back, a probe is given up after ten of the slowest round
+  // trips seen (at least 200 ms, at most `wait`): no waiting a second on a LAN.
+  auto straggler_wait = [&](const auto& probes) {
+    double max_rtt = 0;
+    for (const auto& [seq, pr] : probes)
+      if (pr.answered) max_rtt = std::max(max_rtt, pr.rtt_ms);
+    if (max_rtt <= 0) return wait;
+    return std::clamp<int64_t>(static_cast<int64_t>(max_rtt * 10 * ms), 200 * ms, wait);
+  };
 
   if (o.target.port) s.start_connection(*o.target.port);
   if (s.icmp_ok()) {
@@ -536,7 +545,7 @@ ProbeChecks check_reachability_and_path(const Options& o, const PathInfo& p) {
     bool echo_done = e.received == e.sent;
     bool trace_done = p.local || trace_complete();
     bool big_done = p.local || big <= small || big_answered();
-    return (echo_done && trace_done && big_done) || now >= phase1_last + wait;
+    return (echo_done && trace_done && big_done) || now >= phase1_last + straggler_wait(s.probes);
   };
   s.run(t0 + static_cast<int64_t>(o.timeout_s * 1e9) + 2 * wait, phase1_done);
 
@@ -579,6 +588,7 @@ ProbeChecks check_reachability_and_path(const Options& o, const PathInfo& p) {
     }
     int64_t last = t2 + (samples - 1) * 3 * ms;
     s.run(last + wait, [&]() {
+      if (now_ns() >= last + straggler_wait(s.probes)) return true;
       if (now_ns() < last) return false;
       for (const auto& [seq, pr] : s.probes)
         if (!pr.answered && !pr.blocked && ((seq & 0x8000) || seq < 0x4000)) return false;
