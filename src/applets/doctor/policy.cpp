@@ -391,7 +391,6 @@ Check check_policy(const core::Result<core::nft::Ruleset>& before, const ProbeCh
                                                        : "");
       }
     }
-    if (listed == 0) c.details.push_back("nftables: no rule here matches the flow");
   }
   if (probes.sent_blocked && blame_fault.empty()) {
     blame_fault = "local-drop";
