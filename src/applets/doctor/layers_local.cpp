@@ -2,6 +2,7 @@
 // picks, and the next hop's neighbour entry with a fresh ARP request.
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -14,6 +15,7 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -22,6 +24,7 @@
 
 #include "applets/doctor/layers.h"
 #include "netshoot/fd.h"
+#include "netshoot/packet.h"
 #include "netshoot/resolver.h"
 #include "netshoot/socket.h"
 
@@ -402,91 +405,23 @@ struct ArpAnswer {
   std::string error;  // the socket could not be used
 };
 
-// Who-has over AF_PACKET (the kernel adds the Ethernet header): three requests
-// 250 ms apart, the first reply from `target` wins.
-ArpAnswer arp_probe(const core::Link& link, const IpAddr& src, const IpAddr& target) {
+ArpAnswer unusable(std::string why) {
   ArpAnswer a;
-  int fd = ::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ARP));
-  if (fd < 0) {
-    a.error = std::string("AF_PACKET socket: ") + std::strerror(errno);
-    return a;
-  }
-  core::UniqueFd guard(fd);
-  sockaddr_ll ll{};
-  ll.sll_family = AF_PACKET;
-  ll.sll_protocol = htons(ETH_P_ARP);
-  ll.sll_ifindex = link.index;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&ll), sizeof ll) < 0) {
-    a.error = std::string("bind: ") + std::strerror(errno);
-    return a;
-  }
-  uint8_t req[28] = {0, 1, 8, 0, 6, 4, 0, 1};
-  std::memcpy(req + 8, link.address.data(), 6);
-  std::memcpy(req + 14, src.data(), 4);
-  std::memcpy(req + 24, target.data(), 4);
-  sockaddr_ll to = ll;
-  to.sll_halen = 6;
-  std::memset(to.sll_addr, 0xff, 6);
-  auto start = Clock::now();
-  auto next_send = start;
-  while (a.sent < 3 || ms_since(next_send) < 400) {
-    if (a.sent < 3 && Clock::now() >= next_send) {
-      if (::sendto(fd, req, sizeof req, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) {
-        a.error = std::string("sendto: ") + std::strerror(errno);
-        return a;
-      }
-      ++a.sent;
-      next_send = Clock::now() + std::chrono::milliseconds(250);
-    }
-    pollfd pfd{fd, POLLIN, 0};
-    ::poll(&pfd, 1, 20);
-    uint8_t buf[128];
-    ssize_t n;
-    while ((n = ::recv(fd, buf, sizeof buf, 0)) >= 28) {
-      if (buf[6] == 0 && buf[7] == 2 && std::memcmp(buf + 14, target.data(), 4) == 0) {
-        a.answered = true;
-        a.mac.assign(buf + 8, buf + 14);
-        a.rtt_ms = ms_since(start) - (a.sent - 1) * 250.0;
-        return a;
-      }
-    }
-    if (a.sent >= 3 && ms_since(start) > 1100) break;
-  }
+  a.error = std::move(why);
   return a;
 }
 
-// Neighbour solicitation on a raw ICMPv6 socket (hop limit 255, to the target's
-// solicited-node group, our MAC as source link-layer option): three tries 250 ms
-// apart, the first advertisement for `target` wins.
-ArpAnswer nd_probe(const core::Link& link, const IpAddr& target) {
+// The loop ARP and ND share: up to three requests 250 ms apart, the first answer
+// within 1.1 s wins. `send` returns 0 or an errno; `answer` reads what is queued
+// and fills the MAC when it is the reply we wait for.
+ArpAnswer solicit(int fd, const std::function<int()>& send,
+                  const std::function<bool(std::vector<uint8_t>&)>& answer) {
   ArpAnswer a;
-  auto sock = core::open_raw_socket(AF_INET6, IPPROTO_ICMPV6);
-  if (!sock) {
-    a.error = sock.error().message();
-    return a;
-  }
-  int fd = sock->get();
-  int hops = 255;
-  ::setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops);
-  ::setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof hops);
-  ::setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &link.index, sizeof link.index);
-  if (auto st = core::bind_to_device(fd, link.name); !st) {
-    a.error = st.error().message();
-    return a;
-  }
-  uint8_t req[32] = {135, 0};
-  std::memcpy(req + 8, target.data(), 16);
-  req[24] = 1;  // source link-layer address option, 8 bytes
-  req[25] = 1;
-  std::memcpy(req + 26, link.address.data(), 6);
-  std::array<uint8_t, 16> group = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff};
-  group[13] = target.data()[13], group[14] = target.data()[14], group[15] = target.data()[15];
-  core::Endpoint to{IpAddr::v6(group, static_cast<uint32_t>(link.index)), 0};
   auto start = Clock::now();
   auto next_send = start;
   while (ms_since(start) < 1100) {
     if (a.sent < 3 && Clock::now() >= next_send) {
-      if (int e = core::send_to(fd, {req, sizeof req}, &to); e != 0) {
+      if (int e = send(); e != 0) {
         a.error = std::string("sendto: ") + std::strerror(e);
         return a;
       }
@@ -495,13 +430,8 @@ ArpAnswer nd_probe(const core::Link& link, const IpAddr& target) {
     }
     pollfd pfd{fd, POLLIN, 0};
     ::poll(&pfd, 1, 20);
-    uint8_t buf[1500];
-    core::RecvInfo info;
-    while (core::receive(fd, buf, info, MSG_DONTWAIT) == 0) {
-      if (info.length < 24 || buf[0] != 136 || std::memcmp(buf + 8, target.data(), 16) != 0) continue;
+    if (answer(a.mac)) {
       a.answered = true;
-      for (size_t off = 24; off + 8 <= info.length && buf[off + 1]; off += buf[off + 1] * 8u)
-        if (buf[off] == 2 && buf[off + 1] == 1) a.mac.assign(buf + off + 2, buf + off + 8);
       a.rtt_ms = ms_since(start) - (a.sent - 1) * 250.0;
       return a;
     }
@@ -509,20 +439,87 @@ ArpAnswer nd_probe(const core::Link& link, const IpAddr& target) {
   return a;
 }
 
+// Who-has over AF_PACKET (the kernel adds the Ethernet header).
+ArpAnswer arp_probe(const core::Link& link, const IpAddr& src, const IpAddr& target) {
+  int fd = ::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ARP));
+  if (fd < 0) return unusable(std::string("AF_PACKET socket: ") + std::strerror(errno));
+  core::UniqueFd guard(fd);
+  sockaddr_ll ll{};
+  ll.sll_family = AF_PACKET;
+  ll.sll_protocol = htons(ETH_P_ARP);
+  ll.sll_ifindex = link.index;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&ll), sizeof ll) < 0)
+    return unusable(std::string("bind: ") + std::strerror(errno));
+  uint8_t req[28] = {0, 1, 8, 0, 6, 4, 0, 1};
+  std::memcpy(req + 8, link.address.data(), 6);
+  std::memcpy(req + 14, src.data(), 4);
+  std::memcpy(req + 24, target.data(), 4);
+  sockaddr_ll to = ll;
+  to.sll_halen = 6;
+  std::memset(to.sll_addr, 0xff, 6);
+  return solicit(
+      fd,
+      [&] { return ::sendto(fd, req, sizeof req, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0 ? errno : 0; },
+      [&](std::vector<uint8_t>& mac) {
+        uint8_t buf[128];
+        while (::recv(fd, buf, sizeof buf, 0) >= 28) {
+          if (buf[6] == 0 && buf[7] == 2 && std::memcmp(buf + 14, target.data(), 4) == 0) {
+            mac.assign(buf + 8, buf + 14);
+            return true;
+          }
+        }
+        return false;
+      });
+}
+
+// Neighbour solicitation on a raw ICMPv6 socket (hop limit 255, to the target's
+// solicited-node group, our MAC as source link-layer option).
+ArpAnswer nd_probe(const core::Link& link, const IpAddr& target) {
+  auto sock = core::open_raw_socket(AF_INET6, IPPROTO_ICMPV6);
+  if (!sock) return unusable(sock.error().message());
+  int fd = sock->get();
+  int hops = 255;
+  ::setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops);
+  ::setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof hops);
+  ::setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &link.index, sizeof link.index);
+  if (auto st = core::bind_to_device(fd, link.name); !st) return unusable(st.error().message());
+  uint8_t req[32] = {core::icmp6::neighbor_solicit, 0};
+  std::memcpy(req + 8, target.data(), 16);
+  req[24] = core::icmp6::opt_source_lladdr;
+  req[25] = 1;  // 8 bytes
+  std::memcpy(req + 26, link.address.data(), 6);
+  std::array<uint8_t, 16> group = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff};
+  group[13] = target.data()[13], group[14] = target.data()[14], group[15] = target.data()[15];
+  core::Endpoint to{IpAddr::v6(group, static_cast<uint32_t>(link.index)), 0};
+  return solicit(
+      fd, [&] { return core::send_to(fd, {req, sizeof req}, &to); },
+      [&](std::vector<uint8_t>& mac) {
+        uint8_t buf[1500];
+        core::RecvInfo info;
+        while (core::receive(fd, buf, info, MSG_DONTWAIT) == 0) {
+          core::Icmpv6View na;
+          if (core::Icmpv6View::parse({buf, info.length}, na) != core::PacketError::none ||
+              na.type() != core::icmp6::neighbor_advert || na.target() != target.with_scope(0))
+            continue;
+          auto opts = na.ndp_options();
+          core::NdpOption opt;
+          while (opts.next(opt))
+            if (opt.type == core::icmp6::opt_target_lladdr && opt.data.size() >= 6)
+              mac.assign(opt.data.begin(), opt.data.begin() + 6);
+          return true;
+        }
+        return false;
+      });
+}
+
+// The kernel's entry for `addr` on `ifindex` (scope ids aside).
 std::optional<core::Neighbour> neighbour_entry(const IpAddr& addr, int ifindex) {
   auto all = core::dump_neighbours(addr.family());
   if (!all) return std::nullopt;
   for (const auto& n : *all)
-    if (n.ifindex == ifindex && n.address == addr.with_scope(0)) return n;
-  for (const auto& n : *all)
-    if (n.ifindex == ifindex && n.address.bytes().size() == addr.bytes().size() &&
-        std::equal(n.address.bytes().begin(), n.address.bytes().end(), addr.bytes().begin()))
-      return n;
+    if (n.ifindex == ifindex && n.address.with_scope(0) == addr.with_scope(0)) return n;
   return std::nullopt;
 }
-
-constexpr uint16_t kNudIncomplete = 0x01, kNudReachable = 0x02, kNudStale = 0x04, kNudDelay = 0x08,
-                   kNudProbe = 0x10, kNudFailed = 0x20, kNudNoarp = 0x40, kNudPermanent = 0x80;
 
 }  // namespace
 
@@ -584,13 +581,13 @@ Check check_neighbour(const PathInfo& p) {
     auto t0 = Clock::now();
     while (ms_since(t0) < 3500) {
       after = neighbour_entry(nh, p.link.index);
-      if (after && (after->state & (kNudReachable | kNudPermanent | kNudNoarp | kNudFailed))) break;
-      if (after && (after->state & (kNudStale | kNudDelay | kNudProbe)) && !after->lladdr.empty() &&
+      if (after && (after->state & (NUD_REACHABLE | NUD_PERMANENT | NUD_NOARP | NUD_FAILED))) break;
+      if (after && (after->state & (NUD_STALE | NUD_DELAY | NUD_PROBE)) && !after->lladdr.empty() &&
           ms_since(t0) > 1000)
         break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    answered = after && !(after->state & (kNudFailed | kNudIncomplete)) && after->state != 0;
+    answered = after && !(after->state & (NUD_FAILED | NUD_INCOMPLETE)) && after->state != 0;
     if (answered && after) mac = after->lladdr;
     how = fmt::format("kernel {} resolution: {}", nh.is_v4() ? "ARP" : "ND", after ? after->state_name() : "no entry");
   }

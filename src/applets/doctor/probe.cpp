@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "applets/doctor/layers.h"
+#include "netshoot/dns.h"
 #include "netshoot/packet.h"
 #include "netshoot/socket.h"
 
@@ -86,6 +87,11 @@ std::string icmp_error_name(bool v6, uint8_t type, uint8_t code) {
   return fmt::format("ICMPv6 type {} code {}", type, code);
 }
 
+// UDP probes to DNS ports carry a real query, so silence there means something.
+bool sends_dns_query(const Options& o) {
+  return o.udp && o.target.port && (*o.target.port == 53 || *o.target.port == 5353);
+}
+
 // ---- the ICMP socket: raw when allowed, else an unprivileged ping socket ------------
 
 class Session {
@@ -125,6 +131,8 @@ class Session {
   }
 
   // ---- the TCP connect / UDP probe ----------------------------------------------------
+  std::vector<uint8_t> dns_query_;
+
   struct Conn {
     bool used = false;
     bool udp = false;
@@ -174,10 +182,15 @@ class Session {
   }
 
   void udp_send() {
-    // DNS ports get a real query (root NS), others an empty datagram.
-    static const uint8_t dns_query[] = {0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1};
-    std::span<const uint8_t> payload;
-    if (o_.target.port && (*o_.target.port == 53 || *o_.target.port == 5353)) payload = dns_query;
+    // DNS ports get a real query (". NS", built once), others an empty datagram
+    if (dns_query_.empty() && sends_dns_query(o_)) {
+      core::dns::QuerySpec q;
+      q.id = static_cast<uint16_t>(now_ns());
+      q.name = ".";
+      q.qtype = core::dns::type::NS;
+      if (auto wire = core::dns::build_query(q)) dns_query_ = std::move(*wire);
+    }
+    std::span<const uint8_t> payload(dns_query_);
     int e = core::send_to(conn.fd.get(), payload, nullptr);
     ++conn.sends;
     conn.next_send_ns = now_ns() + static_cast<int64_t>(o_.timeout_s * 1e9 / 3);
@@ -192,12 +205,12 @@ class Session {
   // Sends what is due, reads what arrives, until `done()` or `deadline_ns`
   // (done() is looked at again at least every 10 ms).
   void run(int64_t deadline_ns, const std::function<bool()>& done) {
-    std::sort(queue_.begin(), queue_.end(), [](const auto& a, const auto& b) { return a.at_ns < b.at_ns; });
+    std::sort(queue_.begin(), queue_.end(), [](const auto& a, const auto& b) { return a.at_ns > b.at_ns; });
     while (true) {
       int64_t now = now_ns();
-      while (!queue_.empty() && queue_.front().at_ns <= now) {
-        send(queue_.front());
-        queue_.erase(queue_.begin());
+      while (!queue_.empty() && queue_.back().at_ns <= now) {
+        send(queue_.back());
+        queue_.pop_back();
       }
       if (conn.used && !conn.done && now >= conn.start_ns + static_cast<int64_t>(o_.timeout_s * 1e9)) {
         conn.done = true;
@@ -208,7 +221,7 @@ class Session {
       if (queue_.empty() && (done() || now >= deadline_ns)) return;
       if (now >= deadline_ns && !queue_.empty()) return;
       int64_t wake = deadline_ns;
-      if (!queue_.empty()) wake = std::min(wake, queue_.front().at_ns);
+      if (!queue_.empty()) wake = std::min(wake, queue_.back().at_ns);
       if (conn.used && !conn.done) {
         wake = std::min(wake, conn.start_ns + static_cast<int64_t>(o_.timeout_s * 1e9));
         if (conn.udp && conn.sends < 3) wake = std::min(wake, conn.next_send_ns);
@@ -250,25 +263,33 @@ class Session {
   void send(const Pending& s) {
     size_t hdr = v6_ ? 40 : 20;
     size_t icmp_len = s.size > hdr + 8 ? s.size - hdr : 8;
-    std::vector<uint8_t> buf(icmp_len);
-    std::vector<uint8_t> payload(icmp_len - 8);
-    for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(0x20 + i % 64);
-    if (v6_) core::write_icmpv6_echo(buf, p_.src, s.dst, id_, s.seq, payload);
-    else core::write_icmp_echo(buf, id_, s.seq, payload);
-    (void)core::set_ttl(fd_.get(), s.dst.family(), s.ttl);
-    (void)core::set_pmtu_discover(fd_.get(), s.dst.family(), s.df ? core::PmtuDisc::probe : core::PmtuDisc::dont);
+    // one payload pattern for every probe; the socket options change only when needed
+    if (payload_.size() < icmp_len - 8) {
+      payload_.resize(icmp_len - 8);
+      for (size_t i = 0; i < payload_.size(); ++i) payload_[i] = static_cast<uint8_t>(0x20 + i % 64);
+    }
+    buf_.resize(icmp_len);
+    std::span<const uint8_t> payload(payload_.data(), icmp_len - 8);
+    if (v6_) core::write_icmpv6_echo(buf_, p_.src, s.dst, id_, s.seq, payload);
+    else core::write_icmp_echo(buf_, id_, s.seq, payload);
+    if (s.ttl != ttl_set_) {
+      (void)core::set_ttl(fd_.get(), s.dst.family(), s.ttl);
+      ttl_set_ = s.ttl;
+    }
+    if (s.df != df_set_) {
+      (void)core::set_pmtu_discover(fd_.get(), s.dst.family(), s.df ? core::PmtuDisc::probe : core::PmtuDisc::dont);
+      df_set_ = s.df;
+    }
     core::Endpoint ep{s.dst, 0};
     Probe& pr = probes[s.seq];
     pr.dst = s.dst;
     pr.size = s.size;
     pr.ttl = s.ttl;
     pr.sent_ns = now_ns();
-    int e = core::send_to(fd_.get(), buf, &ep);
-    if (e == EPERM) {
+    // EMSGSIZE (a DF probe above the local route's MTU) simply never gets an answer
+    if (core::send_to(fd_.get(), buf_, &ep) == EPERM) {
       pr.blocked = true;
       sent_blocked = true;
-    } else if (e == EMSGSIZE && s.df) {
-      // larger than the local route allows even as a probe: counts as not passing
     }
   }
 
@@ -427,7 +448,10 @@ class Session {
   UniqueFd fd_;
   bool raw_ = false;
   uint16_t id_ = 0;
-  std::vector<Pending> queue_;
+  std::vector<Pending> queue_;          // latest first: the next due is at the back
+  std::vector<uint8_t> payload_, buf_;  // reused by every send
+  int ttl_set_ = -1;
+  std::optional<bool> df_set_;
 };
 
 struct Stats {
@@ -760,8 +784,7 @@ ProbeChecks check_reachability_and_path(const Options& o, const PathInfo& p) {
 
   bool conn_ok = !s.conn.used || s.conn.error == 0;
   // UDP silence is open|filtered, unless what we sent was a real query (DNS)
-  bool real_query = o.target.port && (*o.target.port == 53 || *o.target.port == 5353);
-  bool conn_ambiguous = s.conn.used && o.udp && s.conn.error == ETIMEDOUT && !s.conn.icmp && !real_query;
+  bool conn_ambiguous = s.conn.used && o.udp && s.conn.error == ETIMEDOUT && !s.conn.icmp && !sends_dns_query(o);
   // for UDP, "port unreachable" from the target itself is how a closed port answers
   bool udp_closed = s.conn.used && o.udp && s.conn.icmp && s.conn.icmp->from == p.dst &&
                     (p.dst.is_v6() ? (s.conn.icmp->type == icmp6::dest_unreach && s.conn.icmp->code == 4)
