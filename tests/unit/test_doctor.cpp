@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include "applets/doctor/layers.h"
+#include "nft_exprs.h"
 
 using netshoot::core::IpAddr;
 using netshoot::core::nft::Expr;
@@ -18,6 +19,8 @@ using netshoot::core::nft::Rule;
 using namespace netshoot::applet::doctor;
 
 namespace {
+
+using namespace netshoot::test::nft;
 
 Options parse(std::vector<std::string> args) {
   std::vector<char*> argv;
@@ -39,27 +42,6 @@ std::string parse_error(std::vector<std::string> args) {
   return o.error().message();
 }
 
-Expr payload(uint32_t base, uint32_t off, uint32_t len, uint32_t reg = NFT_REG_1) {
-  Expr e{"payload", {}};
-  e.set_u32(NFTNL_EXPR_PAYLOAD_DREG, reg).set_u32(NFTNL_EXPR_PAYLOAD_BASE, base)
-      .set_u32(NFTNL_EXPR_PAYLOAD_OFFSET, off).set_u32(NFTNL_EXPR_PAYLOAD_LEN, len);
-  return e;
-}
-Expr meta(uint32_t key) {
-  Expr e{"meta", {}};
-  e.set_u32(NFTNL_EXPR_META_KEY, key).set_u32(NFTNL_EXPR_META_DREG, NFT_REG_1);
-  return e;
-}
-Expr cmp(uint32_t op, std::vector<uint8_t> data, uint32_t reg = NFT_REG_1) {
-  Expr e{"cmp", {}};
-  e.set_u32(NFTNL_EXPR_CMP_SREG, reg).set_u32(NFTNL_EXPR_CMP_OP, op).set_data(NFTNL_EXPR_CMP_DATA, data);
-  return e;
-}
-Expr verdict(int32_t v) {
-  Expr e{"immediate", {}};
-  e.set_u32(NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT).set_u32(NFTNL_EXPR_IMM_VERDICT, static_cast<uint32_t>(v));
-  return e;
-}
 Expr counter(uint64_t packets) {
   Expr e{"counter", {}};
   e.set_u64(NFTNL_EXPR_CTR_PACKETS, packets).set_u64(NFTNL_EXPR_CTR_BYTES, packets * 60);

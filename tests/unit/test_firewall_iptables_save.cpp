@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include "applets/firewall/iptables_save.h"
+#include "nft_exprs.h"
 
 using netshoot::core::nft::Chain;
 using netshoot::core::nft::Expr;
@@ -24,28 +25,8 @@ using namespace netshoot::applet::firewall;
 
 namespace {
 
-Expr payload(uint32_t base, uint32_t off, uint32_t len) {
-  Expr e{"payload", {}};
-  e.set_u32(NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1).set_u32(NFTNL_EXPR_PAYLOAD_BASE, base)
-      .set_u32(NFTNL_EXPR_PAYLOAD_OFFSET, off).set_u32(NFTNL_EXPR_PAYLOAD_LEN, len);
-  return e;
-}
-Expr meta(uint32_t key) {
-  Expr e{"meta", {}};
-  e.set_u32(NFTNL_EXPR_META_KEY, key).set_u32(NFTNL_EXPR_META_DREG, NFT_REG_1);
-  return e;
-}
-Expr cmp(uint32_t op, std::vector<uint8_t> data) {
-  Expr e{"cmp", {}};
-  e.set_u32(NFTNL_EXPR_CMP_SREG, NFT_REG_1).set_u32(NFTNL_EXPR_CMP_OP, op).set_data(NFTNL_EXPR_CMP_DATA, data);
-  return e;
-}
-Expr verdict(int32_t v, const std::string& chain = {}) {
-  Expr e{"immediate", {}};
-  e.set_u32(NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT).set_u32(NFTNL_EXPR_IMM_VERDICT, static_cast<uint32_t>(v));
-  if (!chain.empty()) e.set_str(NFTNL_EXPR_IMM_CHAIN, chain);
-  return e;
-}
+using namespace netshoot::test::nft;
+
 template <typename T>
 Expr xt(const char* kind, const std::string& name, uint32_t rev, const T& info) {
   bool m = std::string(kind) == "match";
