@@ -370,4 +370,23 @@ struct BridgePort {
 std::string bridge_port_state_name(uint8_t state);
 Result<std::vector<BridgePort>> dump_bridge_ports();
 
+// The VLANs of a bridge port or of the bridge itself (`bridge vlan show`): RTM_GETLINK
+// with AF_BRIDGE and IFLA_EXT_MASK RTEXT_FILTER_BRVLAN, or _COMPRESSED for ranges.
+struct BridgeVlan {
+  uint16_t vid = 0;
+  uint16_t vid_end = 0;  // == vid unless the kernel sent a range (compressed dumps)
+  uint16_t flags = 0;    // BRIDGE_VLAN_INFO_* as sent (PVID, UNTAGGED; RANGE_END on a range)
+};
+struct BridgeVlanPort {
+  int ifindex = 0;
+  std::string name;
+  std::vector<BridgeVlan> vlans;
+};
+
+// One RTM_NEWLINK message of such a dump; nullopt for other messages and for
+// links without a VLAN table (no IFLA_AF_SPEC, as on kernels without
+// CONFIG_BRIDGE_VLAN_FILTERING). A range end without its begin is dropped.
+std::optional<BridgeVlanPort> parse_bridge_vlan_message(const nlmsghdr* nlh);
+Result<std::vector<BridgeVlanPort>> dump_bridge_vlans(bool compressed);
+
 }  // namespace netshoot::core

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/fib_rules.h>
+#include <linux/if_bridge.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/inet_diag.h>
@@ -1051,6 +1052,56 @@ Result<std::vector<BridgePort>> dump_bridge_ports() {
           p.state = attr_int<uint8_t>(pi8);  // older kernels: a bare u8 state
         }
         out.push_back(std::move(p));
+      });
+}
+
+std::optional<BridgeVlanPort> parse_bridge_vlan_message(const nlmsghdr* nlh) {
+  if (nlh->nlmsg_type != RTM_NEWLINK) return std::nullopt;
+  const auto* ifi = header_of<ifinfomsg>(nlh);
+  if (ifi == nullptr || ifi->ifi_family != AF_BRIDGE) return std::nullopt;
+  const nlattr* tb[IFLA_MAX + 1];
+  parse_attrs(nlh, sizeof(*ifi), tb, IFLA_MAX);
+  const nlattr* spec = tb[IFLA_AF_SPEC];
+  if (spec == nullptr) return std::nullopt;
+  BridgeVlanPort p;
+  p.ifindex = ifi->ifi_index;
+  p.name = attr_str(tb[IFLA_IFNAME]);
+  int range_begin = -1;  // the vid of a RANGE_BEGIN waiting for its RANGE_END
+  const char* end = static_cast<const char*>(mnl_attr_get_payload(spec)) + mnl_attr_get_payload_len(spec);
+  for (auto* a = static_cast<const nlattr*>(mnl_attr_get_payload(spec));
+       mnl_attr_ok(a, static_cast<int>(end - reinterpret_cast<const char*>(a))); a = mnl_attr_next(a)) {
+    if (mnl_attr_get_type(a) != IFLA_BRIDGE_VLAN_INFO || mnl_attr_get_payload_len(a) < sizeof(bridge_vlan_info))
+      continue;
+    bridge_vlan_info vi;
+    std::memcpy(&vi, mnl_attr_get_payload(a), sizeof vi);
+    if (vi.flags & BRIDGE_VLAN_INFO_RANGE_BEGIN) {
+      range_begin = vi.vid;
+      continue;
+    }
+    BridgeVlan v;
+    v.vid = v.vid_end = vi.vid;
+    v.flags = vi.flags;
+    if (vi.flags & BRIDGE_VLAN_INFO_RANGE_END) {
+      if (range_begin < 0 || range_begin > vi.vid) continue;
+      v.vid = static_cast<uint16_t>(range_begin);
+    }
+    range_begin = -1;
+    p.vlans.push_back(v);
+  }
+  return p;
+}
+
+Result<std::vector<BridgeVlanPort>> dump_bridge_vlans(bool compressed) {
+  return collect<BridgeVlanPort>(
+      NETLINK_ROUTE, "RTM_GETLINK",
+      [compressed] {
+        Request req(RTM_GETLINK, 0);
+        req.extra<ifinfomsg>()->ifi_family = PF_BRIDGE;
+        req.put_u32(IFLA_EXT_MASK, compressed ? RTEXT_FILTER_BRVLAN_COMPRESSED : RTEXT_FILTER_BRVLAN);
+        return req;
+      },
+      [](const nlmsghdr* nlh, std::vector<BridgeVlanPort>& out) {
+        if (auto p = parse_bridge_vlan_message(nlh)) out.push_back(std::move(*p));
       });
 }
 

@@ -1,9 +1,11 @@
-// bridge / brctl: `bridge fdb show [br BR] [brport DEV]`, `bridge link [show] [dev DEV]`
-// (iproute2's text and -j JSON) and `brctl show [BR]` (bridge-utils' shape). Read-only.
+// bridge / brctl: `bridge fdb show [br BR] [brport DEV]`, `bridge link [show] [dev DEV]`,
+// `bridge [-c] vlan [show] [dev DEV] [vid N]` (iproute2's text and -j JSON) and
+// `brctl show [BR]` (bridge-utils' shape). Read-only.
 #include <linux/neighbour.h>
 #include <net/if.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <map>
 
@@ -11,6 +13,7 @@
 #include "netshoot/netlink.h"
 #include "netshoot/netns.h"
 #include "netshoot/output.h"
+#include "vlan.h"
 
 namespace netshoot::applet::bridge {
 namespace {
@@ -20,6 +23,7 @@ using core::Json;
 constexpr const char* kUsage =
     "Usage: bridge [-j] [-p] [-n NETNS] fdb show [br BRIDGE] [brport DEV]\n"
     "       bridge [-j] [-n NETNS] link [show] [dev DEV]\n"
+    "       bridge [-j] [-c] [-n NETNS] vlan [show] [dev DEV] [vid VLAN_ID]\n"
     "       brctl show [BRIDGE]\n"
     "Read-only: changing bridges is left to the real iproute2 and bridge-utils.\n";
 
@@ -41,7 +45,7 @@ std::vector<std::string> fdb_flags(uint8_t f) {
 }
 
 struct Ctx {
-  bool json = false, pretty = false;
+  bool json = false, pretty = false, compress = false;
   std::unique_ptr<core::Output> out;  // --json (ours)
   std::vector<core::Link> links;
   std::map<int, const core::Link*> by_index;
@@ -178,6 +182,49 @@ int link_show(Ctx& c, const std::vector<std::string_view>& args) {
   return kExitOk;
 }
 
+int vlan_show(Ctx& c, const std::vector<std::string_view>& args) {
+  VlanFilter f;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view a = args[i];
+    if (i == 0 && (a == "show" || a == "list" || a == "lst")) continue;
+    if (a == "dev" && i + 1 < args.size()) {
+      const auto* l = c.find(args[++i]);
+      if (!l) {
+        std::fprintf(stderr, "Cannot find device \"%.*s\"\n", static_cast<int>(args[i].size()), args[i].data());
+        return kExitFailure;
+      }
+      f.ifindex = l->index;
+    } else if (a == "vid" && i + 1 < args.size()) {
+      std::string_view n = args[++i];
+      unsigned v = 0;
+      auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), v);
+      if (ec != std::errc() || end != n.data() + n.size() || v == 0 || v >= 4096) {
+        std::fprintf(stderr, "Invalid VLAN ID \"%.*s\"\n", static_cast<int>(args[i].size()), args[i].data());
+        return kExitFailure;
+      }
+      f.vid = static_cast<uint16_t>(v);
+    } else {
+      std::fprintf(stderr, "bridge vlan: unsupported argument \"%.*s\" (read-only: vlan show [dev DEV] [vid N])\n",
+                   static_cast<int>(a.size()), a.data());
+      return kExitUsage;
+    }
+  }
+  auto ports = core::dump_bridge_vlans(c.compress);
+  if (!ports) {
+    std::fprintf(stderr, "bridge: %s\n", ports.error().message().c_str());
+    return kExitFailure;
+  }
+  auto shown = filter_vlans(*ports, f);
+  if (c.out) {
+    for (const auto& j : vlan_json(shown)) c.out->record("vlan", j, "");
+    c.out->flush();
+    return kExitOk;
+  }
+  std::string s = c.json ? (c.pretty ? vlan_json(shown).dump(4) : vlan_json(shown).dump()) + "\n" : vlan_text(shown);
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  return kExitOk;
+}
+
 int brctl(Ctx& c, int argc, char** argv) {
   std::string_view cmd = argc > 1 ? argv[1] : "show";
   if (cmd == "-h" || cmd == "--help") { std::fputs(kUsage, stdout); return kExitOk; }
@@ -224,7 +271,8 @@ int run(Context& ctx, int argc, char** argv) {
       std::string_view a = argv[i];
       if (a == "-j" || a == "-json") c.json = true;
       else if (a == "-p" || a == "-pretty") c.pretty = true;
-      else if (a == "-d" || a == "-s" || a == "-c" || a == "-color") {}
+      else if (a == "-c" || a == "-compressvlans") c.compress = true;
+      else if (a == "-d" || a == "-s" || a == "-color") {}
       else if ((a == "-n" || a == "-netns") && i + 1 < argc) netns = argv[++i];
       else if (a == "-h" || a == "-help" || a == "--help") { std::fputs(kUsage, stdout); return kExitOk; }
       else {
@@ -253,6 +301,7 @@ int run(Context& ctx, int argc, char** argv) {
   std::vector<std::string_view> args(argv + i + 1, argv + argc);
   if (obj == "fdb") return fdb_show(c, args);
   if (obj == "link" || obj == "l") return link_show(c, args);
+  if (obj == "vlan" || obj == "v") return vlan_show(c, args);
   std::fprintf(stderr, "Object \"%.*s\" is unknown, try \"bridge help\".\n", static_cast<int>(obj.size()), obj.data());
   return kExitUsage;
 }
