@@ -114,6 +114,9 @@ struct Stream {
   int64_t iv_pc = 0, iv_lost = 0;
   bool stopped = false;
   const char* role = nullptr;  // "TX-C" ... with --bidir
+  // TCP receiver: SO_RCVLOWAT follows the rate (see Test::tune_lowat)
+  uint64_t rx_total = 0, rx_mark = 0;
+  int lowat = 1;
 };
 
 inline int stream_id_for(size_t index) { return index == 0 ? 1 : int(index) + 2; }
@@ -235,6 +238,15 @@ class Test {
   void on_readable(Stream& s, uint32_t ev);
 
   void read_udp(Stream& s);
+
+  // TCP receivers wake for about 10 ms of data at the rate of the last 200 ms
+  // (SO_RCVLOWAT, at most 128 KiB) instead of for every segment: the sending
+  // side's softirq then queues to a socket whose reader is busy instead of waking
+  // it once per packet, which on a veth pair halved what -P 4 moved. Slow streams
+  // keep a low mark, so interval reports stay as fine as before.
+  void tune_lowat();
+  // Reads what has arrived (bounded), so the counts at the end hold all of it.
+  void drain(Stream& s);
 
   void on_control();
 
