@@ -25,6 +25,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <type_traits>
 #include <ctime>
 
 namespace netshoot::core {
@@ -57,6 +58,15 @@ void parse_nested(const nlattr* nest, const nlattr** tb, uint16_t max) {
   std::fill(tb, tb + max + 1, nullptr);
   AttrTable t{tb, max};
   (void)mnl_attr_parse_nested(nest, fill_table, &t);
+}
+
+// Calls f(attr) for every attribute inside `nest`, repeated types included
+// (parse_nested keeps only the last of each type).
+template <typename F>
+void for_each_nested(const nlattr* nest, F&& f) {
+  using Fn = std::remove_reference_t<F>;
+  (void)mnl_attr_parse_nested(
+      nest, [](const nlattr* a, void* d) { (*static_cast<Fn*>(d))(a); return int(MNL_CB_OK); }, &f);
 }
 
 template <typename T>
@@ -1067,27 +1077,22 @@ std::optional<BridgeVlanPort> parse_bridge_vlan_message(const nlmsghdr* nlh) {
   p.ifindex = ifi->ifi_index;
   p.name = attr_str(tb[IFLA_IFNAME]);
   int range_begin = -1;  // the vid of a RANGE_BEGIN waiting for its RANGE_END
-  const char* end = static_cast<const char*>(mnl_attr_get_payload(spec)) + mnl_attr_get_payload_len(spec);
-  for (auto* a = static_cast<const nlattr*>(mnl_attr_get_payload(spec));
-       mnl_attr_ok(a, static_cast<int>(end - reinterpret_cast<const char*>(a))); a = mnl_attr_next(a)) {
+  for_each_nested(spec, [&](const nlattr* a) {
     if (mnl_attr_get_type(a) != IFLA_BRIDGE_VLAN_INFO || mnl_attr_get_payload_len(a) < sizeof(bridge_vlan_info))
-      continue;
-    bridge_vlan_info vi;
-    std::memcpy(&vi, mnl_attr_get_payload(a), sizeof vi);
+      return;
+    auto vi = attr_int<bridge_vlan_info>(a);
     if (vi.flags & BRIDGE_VLAN_INFO_RANGE_BEGIN) {
       range_begin = vi.vid;
-      continue;
+      return;
     }
-    BridgeVlan v;
-    v.vid = v.vid_end = vi.vid;
-    v.flags = vi.flags;
+    BridgeVlan v{vi.vid, vi.vid, vi.flags};
     if (vi.flags & BRIDGE_VLAN_INFO_RANGE_END) {
-      if (range_begin < 0 || range_begin > vi.vid) continue;
+      if (range_begin < 0 || range_begin > vi.vid) return;
       v.vid = static_cast<uint16_t>(range_begin);
     }
     range_begin = -1;
     p.vlans.push_back(v);
-  }
+  });
   return p;
 }
 

@@ -1,9 +1,7 @@
 #include "vlan.h"
 
+#include <fmt/format.h>
 #include <linux/if_bridge.h>
-#include <net/if.h>
-
-#include <cstdio>
 
 namespace netshoot::applet::bridge {
 
@@ -19,27 +17,13 @@ std::vector<core::BridgeVlanPort> filter_vlans(const std::vector<core::BridgeVla
   return out;
 }
 
-namespace {
-
-std::string pad(std::string s, size_t width) {
-  if (s.size() < width) s.append(width - s.size(), ' ');
-  return s;
-}
-
-std::string range(const core::BridgeVlan& v) {
-  std::string s = std::to_string(v.vid);
-  if (v.vid_end != v.vid) s += "-" + std::to_string(v.vid_end);
-  return s;
-}
-
-}  // namespace
-
 std::string vlan_text(const std::vector<core::BridgeVlanPort>& ports) {
-  std::string s = pad("port", IFNAMSIZ) + "  " + pad("vlan-id", 9) + "\n";
+  std::string s = fmt::format("{:<16}  {:<9}\n", "port", "vlan-id");  // iproute2's "%-16s  %-9s"
   for (const auto& p : ports) {
     bool first = true;
     for (const auto& v : p.vlans) {
-      s += pad(first ? p.name : std::string(), IFNAMSIZ) + "  " + range(v);
+      s += fmt::format("{:<16}  {}", first ? p.name : "", v.vid);
+      if (v.vid_end != v.vid) s += fmt::format("-{}", v.vid_end);
       if (v.flags & BRIDGE_VLAN_INFO_PVID) s += " PVID";
       if (v.flags & BRIDGE_VLAN_INFO_UNTAGGED) s += " Egress Untagged";
       s += "\n";

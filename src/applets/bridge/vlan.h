@@ -2,7 +2,6 @@
 // VLAN tables.
 #pragma once
 
-#include <functional>
 #include <string>
 #include <vector>
 

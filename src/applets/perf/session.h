@@ -115,7 +115,7 @@ struct Stream {
   bool stopped = false;
   const char* role = nullptr;  // "TX-C" ... with --bidir
   // TCP receiver: SO_RCVLOWAT follows the rate (see Test::tune_lowat)
-  uint64_t rx_total = 0, rx_mark = 0;
+  uint64_t rx_mark = 0;
   int lowat = 1;
 };
 
@@ -245,8 +245,8 @@ class Test {
   // it once per packet, which on a veth pair halved what -P 4 moved. Slow streams
   // keep a low mark, so interval reports stay as fine as before.
   void tune_lowat();
-  // Reads what has arrived (bounded), so the counts at the end hold all of it.
-  void drain(Stream& s);
+  // Up to max_reads reads until EAGAIN; false when a read error failed the test.
+  bool read_tcp(Stream& s, int max_reads);
 
   void on_control();
 
