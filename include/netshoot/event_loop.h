@@ -72,6 +72,11 @@ class EventLoop {
   // run() returns after the current dispatch round.
   void stop() { stop_ = true; }
   bool stopped() const { return stop_; }
+  // Busy polling: while on, waits never sleep (epoll_wait with a zero timeout);
+  // timers still fire on time. For a reader of a fast stream whose every wakeup
+  // would cost the sending side more than the spinning costs here.
+  void set_busy_poll(bool on) { busy_poll_ = on; }
+  bool busy_poll() const { return busy_poll_; }
 
   static TimePoint now() { return Clock::now(); }
 
@@ -114,6 +119,7 @@ class EventLoop {
   sigset_t saved_mask_{};    // the thread's mask before the first add_signal
   bool mask_saved_ = false;
   bool stop_ = false;
+  bool busy_poll_ = false;
   std::vector<epoll_event> events_;
   std::vector<TimerId> due_;
 };

@@ -287,6 +287,7 @@ Result<int> EventLoop::run_once(std::optional<Duration> timeout) {
     if (us <= 0) ms = 0;
     else ms = int(std::min<int64_t>((us + 999) / 1000, INT32_MAX));
   }
+  if (busy_poll_) ms = 0;
   int nev = ::epoll_wait(epfd_.get(), events_.data(), int(events_.size()), ms);
   if (nev < 0) {
     if (errno == EINTR) return 0;

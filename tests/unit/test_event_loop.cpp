@@ -222,3 +222,35 @@ TEST_CASE("event_loop: stop from a callback and run_once timeouts", "[event]") {
   // run() with no work returns immediately
   REQUIRE(empty->run().ok());
 }
+
+TEST_CASE("event_loop: busy polling never sleeps, and timers still fire", "[event]") {
+  auto loop = make_loop();
+  SocketPair sp;
+  int reads = 0;
+  REQUIRE(loop->add_fd(sp.b.get(), EPOLLIN, [&](uint32_t) {
+    char c;
+    while (::read(sp.b.get(), &c, 1) == 1) ++reads;
+  }).ok());
+  bool fired = false;
+  loop->add_timer(20ms, [&] { fired = true; });
+  loop->set_busy_poll(true);
+  CHECK(loop->busy_poll());
+  // Nothing is ready: an unbounded wait returns at once instead of sleeping.
+  auto t0 = EventLoop::now();
+  auto r = loop->run_once();
+  REQUIRE(r.ok());
+  CHECK(r.value() == 0);
+  CHECK(EventLoop::now() - t0 < 15ms);
+  REQUIRE(::write(sp.a.get(), "x", 1) == 1);
+  while (!fired) REQUIRE(loop->run_once().ok());
+  CHECK(reads == 1);
+  CHECK(EventLoop::now() - t0 >= 20ms);
+  // Off again: the wait sleeps until the next timer.
+  loop->set_busy_poll(false);
+  bool later = false;
+  loop->add_timer(10ms, [&] { later = true; });
+  auto t1 = EventLoop::now();
+  REQUIRE(loop->run_once().ok());
+  CHECK(later);
+  CHECK(EventLoop::now() - t1 >= 10ms);
+}
