@@ -231,6 +231,7 @@ class Test {
   bool handle_send_error(Stream& s);
 
   void on_writable(Stream& s, uint32_t ev);
+  int senders_ = 0;            // streams this side sends on
 
   void send_udp_batch(Stream& s);
 
