@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include <fmt/format.h>
+
 #include "netshoot/addr.h"
 #include "netshoot/applet.h"
 #include "netshoot/conntrack.h"
@@ -82,11 +84,6 @@ Json tuple_json(const ct::Tuple& t) {
   return j;
 }
 
-std::string pad(std::string s, size_t w) {
-  if (s.size() < w) s.resize(w, ' ');
-  return s;
-}
-
 bool selected(const Options& o, const ct::Entry& e) {
   if (o.proto && e.orig.proto != *o.proto) return false;
   if (o.sport && e.orig.sport != o.sport) return false;
@@ -98,8 +95,8 @@ bool selected(const Options& o, const ct::Entry& e) {
 
 std::string entry_text(const Options& o, const ct::Entry& e) {
   std::string s;
-  if (o.extended) s += pad(e.family == AF_INET6 ? "ipv6" : "ipv4", 8) + " " + std::to_string(e.family) + " ";
-  s += pad(ct::proto_name(e.orig.proto), 8) + " " + std::to_string(e.orig.proto) + " " + std::to_string(e.timeout) + " ";
+  if (o.extended) s += fmt::format("{:<8} {} ", e.family == AF_INET6 ? "ipv6" : "ipv4", e.family);
+  s += fmt::format("{:<8} {} {} ", ct::proto_name(e.orig.proto), int(e.orig.proto), e.timeout);
   if (e.tcp_state) s += ct::tcp_state_name(*e.tcp_state) + " ";
   s += tuple_text(e.orig);
   auto counters = [&](const auto& c) {

@@ -2,6 +2,9 @@
 #include "flows_report.h"
 
 #include <cstdio>
+#include <string_view>
+
+#include <fmt/format.h>
 
 namespace netshoot::applet::monitor::flows {
 
@@ -10,10 +13,8 @@ namespace {
 constexpr size_t kPrintWidth = 40;  // iftop's host column
 constexpr size_t kRuleWidth = kPrintWidth + 52;
 
-std::string pad(std::string s, size_t w) {
-  s.resize(w, ' ');
-  return s;
-}
+// Exactly w columns: padded, or cut as iftop cuts long host names.
+std::string pad(std::string_view s, size_t w) { return fmt::format("{:<{}.{}}", s, w, w); }
 
 std::string col10(const std::string& s) {
   char b[32];

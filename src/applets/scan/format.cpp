@@ -5,6 +5,8 @@
 #include <ctime>
 #include <map>
 
+#include <fmt/format.h>
+
 #include "scan.h"
 
 namespace netshoot::applet::scan {
@@ -64,11 +66,6 @@ std::string service_of(const PortResult& p) {
 std::string reason_text(Reason r, int ttl) {
   std::string s = reason_name(r);
   if (ttl >= 0 && r != Reason::no_response) s += " ttl " + std::to_string(ttl);
-  return s;
-}
-
-std::string pad(std::string s, size_t w) {
-  if (s.size() < w) s.append(w - s.size(), ' ');
   return s;
 }
 
@@ -145,11 +142,12 @@ std::string format_host(const HostResult& h, const Options& o) {
     ws = std::max(ws, std::string(state_name(p->state)).size());
     wv = std::max(wv, service_of(*p).size());
   }
-  out += pad("PORT", wp + 1) + pad("STATE", ws + 1) + (o.reason ? pad("SERVICE", wv + 1) + "REASON" : "SERVICE") + "\n";
+  out += fmt::format("{:<{}}{:<{}}", "PORT", wp + 1, "STATE", ws + 1) +
+         (o.reason ? fmt::format("{:<{}}REASON", "SERVICE", wv + 1) : "SERVICE") + "\n";
   for (auto* p : rows) {
-    std::string line = pad(std::to_string(p->port) + "/" + std::string(core::to_string(p->proto)), wp + 1) +
-                       pad(state_name(p->state), ws + 1);
-    if (o.reason) line += pad(service_of(*p), wv + 1) + reason_text(p->reason, p->ttl);
+    std::string line = fmt::format("{:<{}}{:<{}}", fmt::format("{}/{}", p->port, core::to_string(p->proto)), wp + 1,
+                                   state_name(p->state), ws + 1);
+    if (o.reason) line += fmt::format("{:<{}}", service_of(*p), wv + 1) + reason_text(p->reason, p->ttl);
     else line += service_of(*p);
     out += line + "\n";
   }
