@@ -144,21 +144,6 @@ bool parse(int argc, char** argv, Opts& o, std::string& err) {
   return true;
 }
 
-std::string addr_str(const sockaddr_storage& ss, int& port) {
-  char buf[INET6_ADDRSTRLEN] = "";
-  if (ss.ss_family == AF_INET) {
-    auto* s = reinterpret_cast<const sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &s->sin_addr, buf, sizeof buf);
-    port = ntohs(s->sin_port);
-  } else {
-    auto* s = reinterpret_cast<const sockaddr_in6*>(&ss);
-    if (IN6_IS_ADDR_V4MAPPED(&s->sin6_addr)) inet_ntop(AF_INET, &s->sin6_addr.s6_addr[12], buf, sizeof buf);
-    else inet_ntop(AF_INET6, &s->sin6_addr, buf, sizeof buf);
-    port = ntohs(s->sin6_port);
-  }
-  return buf;
-}
-
 std::optional<TcpInit> tcp_init(int fd) {
   tcp_info ti{};
   socklen_t l = sizeof ti;
@@ -172,7 +157,7 @@ std::string connected(int id, int fd) {
   getsockname(fd, reinterpret_cast<sockaddr*>(&l), &ll);
   getpeername(fd, reinterpret_cast<sockaddr*>(&p), &pl);
   int lp = 0, pp = 0;
-  std::string la = addr_str(l, lp), pa = addr_str(p, pp);
+  std::string la = addr_port(l, lp), pa = addr_port(p, pp);
   return connected_line(id, la, lp, pa, pp, tcp_init(fd));
 }
 
@@ -384,7 +369,7 @@ int server(const Opts& o) {
     int c = accept4(fd, reinterpret_cast<sockaddr*>(&peer), &pl, SOCK_CLOEXEC);
     if (c < 0) continue;
     int pport = 0;
-    std::string paddr = addr_str(peer, pport);
+    std::string paddr = addr_port(peer, pport);
     int id = next_id++;
     std::shared_ptr<Group> g;
     {
@@ -506,6 +491,21 @@ int run(int argc, char** argv) {
   sigaction(SIGTERM, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
   return o.server ? server(o) : client(o);
+}
+
+std::string addr_port(const sockaddr_storage& ss, int& port) {
+  char buf[INET6_ADDRSTRLEN] = "";
+  if (ss.ss_family == AF_INET) {
+    auto* s = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &s->sin_addr, buf, sizeof buf);
+    port = ntohs(s->sin_port);
+  } else {
+    auto* s = reinterpret_cast<const sockaddr_in6*>(&ss);
+    if (IN6_IS_ADDR_V4MAPPED(&s->sin6_addr)) inet_ntop(AF_INET, &s->sin6_addr.s6_addr[12], buf, sizeof buf);
+    else inet_ntop(AF_INET6, &s->sin6_addr, buf, sizeof buf);
+    port = ntohs(s->sin6_port);
+  }
+  return buf;
 }
 
 }  // namespace netshoot::applet::perf::iperf2

@@ -36,6 +36,8 @@ struct SockAddr {
   int family = AF_UNSPEC;
 };
 std::vector<SockAddr> resolve(const std::string& host, int port, int family, std::string* error);
+// The address as iperf 2 prints it (an IPv4-mapped one as IPv4), its port into `port`.
+std::string addr_port(const sockaddr_storage& ss, int& port);
 
 struct Opts {
   bool server = false;

@@ -60,21 +60,6 @@ std::string buffer_line(int fd, int opt, bool is_default) {
   return "UDP buffer size:" + w.substr(std::strlen("TCP window size:"));
 }
 
-std::string addr_port(const sockaddr_storage& ss, int& port) {
-  char buf[INET6_ADDRSTRLEN] = "";
-  if (ss.ss_family == AF_INET) {
-    auto* s = reinterpret_cast<const sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &s->sin_addr, buf, sizeof buf);
-    port = ntohs(s->sin_port);
-  } else {
-    auto* s = reinterpret_cast<const sockaddr_in6*>(&ss);
-    if (IN6_IS_ADDR_V4MAPPED(&s->sin6_addr)) inet_ntop(AF_INET, &s->sin6_addr.s6_addr[12], buf, sizeof buf);
-    else inet_ntop(AF_INET6, &s->sin6_addr, buf, sizeof buf);
-    port = ntohs(s->sin6_port);
-  }
-  return buf;
-}
-
 }  // namespace
 
 int udp_client(const Opts& o) {
