@@ -158,6 +158,15 @@ RunResult run_in(const std::string& ns, const std::vector<std::string>& argv, co
   return run(full, opts);
 }
 
+RunResult run_with_files(const std::string& ns, const std::string& hosts, const std::string& resolv,
+                         const std::vector<std::string>& argv, const RunOptions& opts) {
+  std::vector<std::string> cmd{"unshare", "-m", "sh", "-c",
+                               "mount --bind \"$1\" /etc/hosts && mount --bind \"$2\" /etc/resolv.conf && shift 2 && exec \"$@\"",
+                               "sh", hosts, resolv};
+  cmd.insert(cmd.end(), argv.begin(), argv.end());
+  return run_in(ns, cmd, opts);
+}
+
 std::string netshoot_bin() {
 #ifdef NETSHOOT_BIN
   return NETSHOOT_BIN;

@@ -31,6 +31,11 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& opts = {})
 RunResult sh(const std::string& command, const RunOptions& opts = {});
 // Runs argv inside network namespace `ns` (ip netns exec NS ...).
 RunResult run_in(const std::string& ns, const std::vector<std::string>& argv, const RunOptions& opts = {});
+// The same in a private mount namespace where `hosts` and `resolv` are
+// bind-mounted over /etc/hosts and /etc/resolv.conf (no name ever leaves the
+// test's namespaces).
+RunResult run_with_files(const std::string& ns, const std::string& hosts, const std::string& resolv,
+                         const std::vector<std::string>& argv, const RunOptions& opts = {});
 
 // The netshoot binary under test, and a run of it: run_netshoot(args...).
 std::string netshoot_bin();

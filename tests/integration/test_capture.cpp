@@ -357,21 +357,6 @@ TEST_CASE("capture: bad input and errors", "[capture][integration]") {
   ::umount(mnt.c_str());
 }
 
-namespace {
-
-// Runs argv in namespace `ns` with a private mount namespace where `hosts` and
-// `resolv` are bind-mounted over /etc/hosts and /etc/resolv.conf.
-RunResult run_with_files(const std::string& ns, const std::string& hosts, const std::string& resolv,
-                         const std::vector<std::string>& argv) {
-  std::vector<std::string> cmd{"unshare", "-m", "sh", "-c",
-                               "mount --bind \"$1\" /etc/hosts && mount --bind \"$2\" /etc/resolv.conf && shift 2 && exec \"$@\"",
-                               "sh", hosts, resolv};
-  cmd.insert(cmd.end(), argv.begin(), argv.end());
-  return run_in(ns, cmd);
-}
-
-}  // namespace
-
 TEST_CASE("capture: without -n, host and port names equal tcpdump's (hosts file, then PTR)", "[capture][integration]") {
   if (!have_tool("dnsmasq") || !have_tool("unshare")) {
     WARN("SKIP: needs dnsmasq and unshare");

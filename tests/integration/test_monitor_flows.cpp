@@ -5,8 +5,13 @@
 // the live view in a pseudo-terminal; bad input.
 #include <catch2/catch.hpp>
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <regex>
 #include <string>
 #include <thread>
@@ -271,4 +276,36 @@ TEST_CASE("monitor flows: bad input", "[monitor_flows][integration]") {
   INFO(describe(r));
   CHECK(r.exit == 0);
   CHECK(has(r.out, "Listening on lo\n"));
+}
+
+TEST_CASE("monitor flows: host names in -f go through our resolver", "[monitor_flows][integration]") {
+  if (!have_tool("unshare")) {
+    WARN("SKIP: needs unshare");
+    return;
+  }
+  FlowPair p;
+  char dir[] = "/tmp/netshoot-iftop-XXXXXX";
+  REQUIRE(::mkdtemp(dir) != nullptr);
+  std::string hosts = std::string(dir) + "/hosts", resolv = std::string(dir) + "/resolv.conf";
+  {
+    std::ofstream(hosts) << "127.0.0.1 localhost\n10.236.1.1 peer-a\n";
+    std::ofstream(resolv) << "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n";
+  }
+  Background ping({"ping", "-n", "-q", "-i", "0.2", "10.236.1.2"}, p.an);
+  RunOptions ro;
+  ro.timeout_ms = 15000;
+  auto r = run_with_files(p.bn, hosts, resolv,
+                          {netshoot_bin(), "iftop", "-t", "-s", "2", "-n", "-i", "mfb0", "-f", "host peer-a and icmp"}, ro);
+  INFO(describe(r));
+  CHECK(r.exit == 0);
+  CHECK(has(r.out, "10.236.1.1"));
+  CHECK(has(r.out, "10.236.1.2"));
+
+  auto bad = run_with_files(p.bn, hosts, resolv, {netshoot_bin(), "iftop", "-t", "-s", "2", "-i", "mfb0", "-f", "host nosuch"}, ro);
+  INFO(describe(bad));
+  CHECK(bad.exit == 1);
+  CHECK(bad.err == "iftop: unknown host 'nosuch'\n");
+  std::remove(hosts.c_str());
+  std::remove(resolv.c_str());
+  ::rmdir(dir);
 }

@@ -11,12 +11,12 @@
 #include <ctime>
 #include <memory>
 
-#include "filter.h"
 #include "netshoot/applet.h"
 #include "netshoot/caps.h"
 #include "netshoot/output.h"
 #include "netshoot/packet.h"
 #include "netshoot/pcap.h"
+#include "netshoot/pcap_filter.h"
 #include "options.h"
 #include "printer.h"
 #include "writer.h"
@@ -242,7 +242,7 @@ int run(Context& ctx, int argc, char** argv) {
   // Filter: resolve host and port names with our resolver first.
   std::string filter = o.filter;
   if (!filter.empty()) {
-    auto f = resolve_filter_names(filter, resolver_lookup);
+    auto f = core::resolve_filter_names(filter, core::filter_host_lookup);
     if (!f) {
       std::fprintf(stderr, "%s: %s\n", prog.c_str(), f.error().message().c_str());
       return 1;

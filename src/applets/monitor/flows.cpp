@@ -25,6 +25,7 @@
 #include "netshoot/addr.h"
 #include "netshoot/output.h"
 #include "netshoot/pcap.h"
+#include "netshoot/pcap_filter.h"
 
 namespace netshoot::applet::monitor {
 
@@ -152,7 +153,17 @@ int run_flows(Context& ctx, int argc, char** argv) {
   }
   core::PcapHandle handle = std::move(*h);
   if (o.iface == "any") (void)core::set_datalink(handle.get(), DLT_LINUX_SLL2);
-  std::string expr = o.filter.empty() ? "ip or ip6" : "(" + o.filter + ") and (ip or ip6)";
+  // Host and port names through our resolver and services table (no NSS here).
+  std::string filter = o.filter;
+  if (!filter.empty()) {
+    auto f = core::resolve_filter_names(filter, core::filter_host_lookup);
+    if (!f) {
+      std::fprintf(stderr, "%s: %s\n", prog.c_str(), f.error().message().c_str());
+      return kExitFailure;
+    }
+    filter = *f;
+  }
+  std::string expr = filter.empty() ? "ip or ip6" : "(" + filter + ") and (ip or ip6)";
   if (auto st = core::set_filter(handle.get(), expr); !st) {
     std::string m = st.error().message();
     if (auto p = m.find("': "); p != std::string::npos) m = m.substr(p + 3);

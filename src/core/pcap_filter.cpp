@@ -1,7 +1,6 @@
 // Filter expressions: host and port names are resolved here (our resolver, our
-// services table) so libpcap never calls gethostbyname/getservbyname, which
-// cannot work in a static binary without NSS.
-#include "filter.h"
+// services table) so libpcap never calls gethostbyname/getservbyname.
+#include "netshoot/pcap_filter.h"
 
 #include <cctype>
 #include <set>
@@ -9,7 +8,7 @@
 #include "netshoot/addr.h"
 #include "netshoot/resolver.h"
 
-namespace netshoot::applet::capture {
+namespace netshoot::core {
 
 namespace {
 
@@ -22,7 +21,7 @@ const std::set<std::string, std::less<>> kKeywords = {
 
 bool needs_name_lookup(std::string_view tok) {
   if (tok.empty() || kKeywords.count(tok)) return false;
-  if (core::IpAddr::try_parse(tok)) return false;
+  if (IpAddr::try_parse(tok)) return false;
   bool alpha = false;
   for (char c : tok) {
     if (c == ':' || c == '/' || c == '[' || c == '\\' || c == '(' || c == ')') return false;
@@ -48,7 +47,7 @@ std::vector<std::string> filter_tokens(const std::string& expr) {
   return out;
 }
 
-core::Result<std::string> resolve_filter_names(const std::string& expr, const NameLookup& lookup) {
+Result<std::string> resolve_filter_names(const std::string& expr, const FilterNameLookup& lookup) {
   auto toks = filter_tokens(expr);
   std::string prev, proto;
   for (auto& t : toks) {
@@ -62,9 +61,9 @@ core::Result<std::string> resolve_filter_names(const std::string& expr, const Na
       if (!a) return a.error();
       t = *a;
     } else if (port_ctx && needs_name_lookup(t)) {
-      auto p = core::service_port(t, proto == "udp" ? core::L4Proto::udp : core::L4Proto::tcp);
-      if (!p) p = core::service_port(t, proto == "udp" ? core::L4Proto::tcp : core::L4Proto::udp);
-      if (!p) return core::make_error("unknown port '" + t + "'");
+      auto p = service_port(t, proto == "udp" ? L4Proto::udp : L4Proto::tcp);
+      if (!p) p = service_port(t, proto == "udp" ? L4Proto::tcp : L4Proto::udp);
+      if (!p) return make_error("unknown port '" + t + "'");
       t = std::to_string(*p);
     }
     prev = t;
@@ -77,11 +76,11 @@ core::Result<std::string> resolve_filter_names(const std::string& expr, const Na
   return out;
 }
 
-core::Result<std::string> resolver_lookup(const std::string& name) {
-  auto r = core::dns::resolve_host(name, AF_UNSPEC);
-  if (!r) return core::make_error("unknown host '" + name + "'");
-  if (r->empty()) return core::make_error("unknown host '" + name + "'");
+Result<std::string> filter_host_lookup(const std::string& name) {
+  auto r = dns::resolve_host(name, AF_UNSPEC);
+  if (!r) return make_error("unknown host '" + name + "'");
+  if (r->empty()) return make_error("unknown host '" + name + "'");
   return r->front().addr.to_string();
 }
 
-}  // namespace netshoot::applet::capture
+}  // namespace netshoot::core
